@@ -1,0 +1,33 @@
+"""Run the whole service on one machine: migrations, first-run account, and the ASGI server.
+
+This is the README's run command. Recorder processes are started by the local dispatcher
+inside this process (embedded mode); no broker is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daphne.cli import CommandLineInterface
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Migrate the database, create a first account if there is none, and serve HTTP + WebSocket."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+        parser.add_argument("--no-bootstrap", action="store_true", help="do not create a first account")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if not options["no_bootstrap"] and not get_user_model().objects.exists():
+            self.stdout.write("First run: creating an account to log in with.")
+            call_command("bootstrap", username="admin", app_id="demo-app", issue_key=True, superuser=True)
+        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
+        CommandLineInterface().run(
+            ["--bind", options["host"], "--port", str(options["port"]), "dashboard.asgi:application"]
+        )

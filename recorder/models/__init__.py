@@ -1,0 +1,24 @@
+"""The recorder's data model; one module per concern, all re-exported here."""
+
+from recorder.models.accounts import Account, App, Membership, MembershipRole
+from recorder.models.callbacks import CallbackConfig
+from recorder.models.keys import AccessKey
+from recorder.models.rooms import Room, Stream, StreamState
+from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
+
+__all__ = [
+    "AccessKey",
+    "Account",
+    "App",
+    "CallbackConfig",
+    "Membership",
+    "MembershipRole",
+    "RecordFile",
+    "RecordTask",
+    "Room",
+    "StopReason",
+    "Stream",
+    "StreamState",
+    "TaskEvent",
+    "TaskState",
+]

@@ -1,0 +1,45 @@
+"""Fixtures shared by the whole suite: three personas (owner, teammate, outsider) and their keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+
+from recorder.models import AccessKey, Account, App, Membership, MembershipRole
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Tenant:
+    account: Account
+    owner: User  # may manage keys and callbacks
+    teammate: User  # a member: may record and watch
+    app: App
+    key: AccessKey
+    secret: str
+
+
+def make_tenant(name: str, app_id: str) -> Tenant:
+    account = Account.objects.create(name=name)
+    owner = User.objects.create_user(f"{name}-owner", password=PASSWORD)
+    teammate = User.objects.create_user(f"{name}-teammate", password=PASSWORD)
+    Membership.objects.create(account=account, user=owner, role=MembershipRole.OWNER)
+    Membership.objects.create(account=account, user=teammate, role=MembershipRole.MEMBER)
+    app = App.objects.create(app_id=app_id, account=account, name=f"{name} app")
+    key, secret = AccessKey.issue(account, [app], description="tests", created_by=owner)
+    return Tenant(account, owner, teammate, app, key, secret)
+
+
+@pytest.fixture
+def alice(db: None) -> Tenant:
+    """The tenant under test."""
+    return make_tenant("alice", "app-alice")
+
+
+@pytest.fixture
+def bob(db: None) -> Tenant:
+    """Another tenant: an outsider to alice's data."""
+    return make_tenant("bob", "app-bob")
