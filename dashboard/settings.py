@@ -96,6 +96,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file too: threads of a live test server then open connections of their own
+    # instead of sharing one in-memory connection across threads.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-recorder.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -165,3 +168,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# REST API (/api/v1/, recorder/api)
+# Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package and are served by this
+# server: the docs page must work for browsers without internet access.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "ENUM_NAME_OVERRIDES": {
+            "TaskStateEnum": "recorder.models.tasks.TaskState",
+            "StreamStateEnum": "recorder.models.rooms.StreamState",
+        },
+    }
+)
+# Directories that file:// stream URLs may read (comma-separated). Empty: file:// publication is
+# refused, since a file URL could otherwise read anything the server can (SPEC §13).
+PUBLISH_FILE_ROOTS = [str(Path(root).resolve()) for root in env_list("PUBLISH_FILE_ROOTS")]

@@ -69,8 +69,8 @@ def status_of(task: RecordTask) -> OpenApiStatus:
 
 
 def record_created(task: RecordTask) -> TaskEvent:
-    """The first event of a task just inserted in state ``queued``."""
-    return record_event(task, "state", {"state": task.state, "previous": None, "stop_reason": ""})
+    """The first event of a task just inserted in state ``queued`` (with ``last_event_seq`` 1)."""
+    return _insert_event(task, 1, "state", {"state": task.state, "previous": None, "stop_reason": ""})
 
 
 def transition(
@@ -82,10 +82,10 @@ def transition(
 ) -> TaskEvent:
     """Move ``task`` to ``to``; updates the given instance in place from the locked row."""
     with transaction.atomic():
-        locked = RecordTask.objects.select_for_update().get(pk=task.pk)
+        locked = RecordTask.objects.select_for_update(of=("self",)).select_related("app").get(pk=task.pk)
         current = TaskState(locked.state)
         if to not in ALLOWED_TRANSITIONS[current]:
-            raise TransitionError(f"task {locked} cannot go from {current} to {to}")
+            raise TransitionError(f"task {task.pk} cannot go from {current} to {to}")
         now = timezone.now()
         locked.state = to
         if stop_reason is not None:
@@ -96,12 +96,13 @@ def transition(
             locked.ended_at = now
             if not locked.stop_reason:
                 locked.stop_reason = StopReason.UNKNOWN
-        locked.save(update_fields=["state", "stop_reason", "started_at", "ended_at", "updated_at"])
-        event = record_event(
-            locked,
-            "state",
-            {"state": to.value, "previous": current.value, "stop_reason": locked.stop_reason, **(data or {})},
+        # The sequence number lives in the locked row: one UPDATE writes state and sequence together.
+        locked.last_event_seq += 1
+        locked.save(
+            update_fields=["state", "stop_reason", "started_at", "ended_at", "updated_at", "last_event_seq"]
         )
+        payload = {"state": to.value, "previous": current.value, "stop_reason": locked.stop_reason}
+        event = _insert_event(locked, locked.last_event_seq, "state", {**payload, **(data or {})})
     for name in ("state", "stop_reason", "started_at", "ended_at", "updated_at", "last_event_seq"):
         setattr(task, name, getattr(locked, name))
     return event
@@ -113,8 +114,12 @@ def record_event(task: RecordTask, event_type: str, data: Mapping[str, object]) 
         RecordTask.objects.filter(pk=task.pk).update(last_event_seq=F("last_event_seq") + 1)
         seq = RecordTask.objects.values_list("last_event_seq", flat=True).get(pk=task.pk)
         task.last_event_seq = seq
-        event = TaskEvent.objects.create(task=task, seq=seq, type=event_type, data=dict(data))
-        transaction.on_commit(lambda: announce.task_event(task, event))
+        return _insert_event(task, seq, event_type, data)
+
+
+def _insert_event(task: RecordTask, seq: int, event_type: str, data: Mapping[str, object]) -> TaskEvent:
+    event = TaskEvent.objects.create(task=task, seq=seq, type=event_type, data=dict(data))
+    transaction.on_commit(lambda: announce.task_event(task, event))
     return event
 
 

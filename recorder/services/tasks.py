@@ -38,8 +38,6 @@ def newest_task(app: App, room_id: str, task_id: str) -> RecordTask | None:
     """What GetRecordTask returns: the newest task with that identity, running or ended."""
     return (
         RecordTask.objects.filter(app=app, room_id=room_id, task_id=task_id)
-        .select_related("app")
-        .prefetch_related("files")
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -61,6 +59,7 @@ def start_task(app: App, spec: RecordSpec) -> StartOutcome:
                 spec=record_spec_to_json(spec, include_secrets=False),
                 storage_secrets=_encrypt_secrets(spec),
                 state=TaskState.QUEUED,
+                last_event_seq=1,
             )
             lifecycle.record_created(task)
             return StartOutcome(task, already_running=False)
