@@ -8,6 +8,7 @@ docs/configuration.md.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -98,7 +99,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too: threads of a live test server then open connections of their own
     # instead of sharing one in-memory connection across threads.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-recorder.sqlite3")}
+    # Named per process so that two test runs on one machine do not share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-recorder-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

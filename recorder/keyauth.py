@@ -38,7 +38,8 @@ def find_active_key(access_key_id: str) -> AccessKey:
     )
     key._state.adding = False
     allowed = [App.from_db("default", _APP_FIELDS, row[4:]) for row in rows if row[4] is not None]
-    key._prefetched_objects_cache = {"apps": allowed}  # what key.apps.all() returns, like prefetch_related
+    # What key.apps.all() then returns without a query, as prefetch_related would have arranged.
+    key._prefetched_objects_cache = {"apps": allowed}  # type: ignore[attr-defined]
     return key
 
 
@@ -90,4 +91,6 @@ def allowed_app(key: AccessKey, app_id: str) -> App:
     for app in key.apps.all():  # prefetched by find_active_key
         if app.app_id == app_id:
             return app
-    raise ApiError(ACCESS_DENIED, f"this access key is not allowed to act for AppId {app_id!r}", field="AppId")
+    raise ApiError(
+        ACCESS_DENIED, f"this access key is not allowed to act for AppId {app_id!r}", field="AppId"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -31,6 +32,12 @@ def make_tenant(name: str, app_id: str) -> Tenant:
     app = App.objects.create(app_id=app_id, account=account, name=f"{name} app")
     key, secret = AccessKey.issue(account, [app], description="tests", created_by=owner)
     return Tenant(account, owner, teammate, app, key, secret)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """The personas' passwords are hashed for every test; a deliberately slow hasher is wasted here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

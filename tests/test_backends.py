@@ -20,8 +20,15 @@ def test_it_passes_the_api_and_lifecycle_tests_on_postgresql_and_redis(tmp_path:
     env = {**os.environ, "DATABASE_URL": POSTGRES_URL, "REDIS_URL": REDIS_URL, "DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "tests/openapi", "tests/test_lifecycle.py", "tests/test_settings.py",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/openapi",
+            "tests/test_lifecycle.py",
+            "tests/test_settings.py",
             "--create-db",
         ],
         cwd=ROOT,

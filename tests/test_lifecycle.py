@@ -55,7 +55,9 @@ def test_it_walks_a_task_through_its_whole_life_with_one_event_per_step(alice: T
         ([TaskState.STARTING, TaskState.RECORDING, TaskState.STOPPING], TaskState.RECORDING),
     ],
 )
-def test_it_refuses_transitions_outside_the_table(alice: Tenant, path: list[TaskState], forbidden: TaskState) -> None:
+def test_it_refuses_transitions_outside_the_table(
+    alice: Tenant, path: list[TaskState], forbidden: TaskState
+) -> None:
     task = queued_task(alice)
     for state in path:
         lifecycle.transition(task, state)

@@ -45,7 +45,9 @@ def signed_headers(
     if at is None:
         SignerV4.sign(request, credentials)
     else:
-        with mock.patch.object(SignerV4, "get_current_format_date", return_value=at.strftime("%Y%m%dT%H%M%SZ")):
+        with mock.patch.object(
+            SignerV4, "get_current_format_date", return_value=at.strftime("%Y%m%dT%H%M%SZ")
+        ):
             SignerV4.sign(request, credentials)
     return dict(request.headers)
 

@@ -8,7 +8,7 @@ can map one onto the other. This module imports nothing from Django.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class RecordMode(IntEnum):
@@ -71,7 +71,7 @@ class AlternateImageFillMode(IntEnum):
     KEEP_ASPECT = 1  # fitted inside the region, aspect kept
 
 
-class FileFormat(str, Enum):
+class FileFormat(StrEnum):
     MP4 = "MP4"
     HLS = "HLS"
     FLV = "FLV"

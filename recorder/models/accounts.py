@@ -44,7 +44,7 @@ class AppQuerySet(models.QuerySet["App"]):
             return self.none()
         if getattr(user, "is_superuser", False):
             return self.all()
-        return self.filter(account__memberships__user=user).distinct()
+        return self.filter(account__memberships__user_id=user.pk).distinct()
 
     def managed_by(self, user: AbstractBaseUser | AnonymousUser) -> AppQuerySet:
         """Apps whose keys and callbacks this user may change (account owners, superusers)."""
@@ -53,7 +53,7 @@ class AppQuerySet(models.QuerySet["App"]):
         if getattr(user, "is_superuser", False):
             return self.all()
         return self.filter(
-            account__memberships__user=user, account__memberships__role=MembershipRole.OWNER
+            account__memberships__user_id=user.pk, account__memberships__role=MembershipRole.OWNER
         ).distinct()
 
 

@@ -37,7 +37,9 @@ def _required_id(params: dict[str, object], name: str) -> str:
         raise ApiError(UNMARSHAL, f"{name}: must be a string", field=name)
     if not ID_RE.match(value):
         raise ApiError(
-            INVALID_PARAMETER, f"{name}: must match [a-zA-Z0-9_@\\-.]{{1,128}}, got {value[:200]!r}", field=name
+            INVALID_PARAMETER,
+            f"{name}: must match [a-zA-Z0-9_@\\-.]{{1,128}}, got {value[:200]!r}",
+            field=name,
         )
     return value
 
@@ -77,9 +79,7 @@ def get_record_task(key: AccessKey, params: object) -> object:
     room_id, task_id = _identity(params)
     task = tasks.newest_task(app, room_id, task_id)
     if task is None:
-        raise ApiError(
-            ACTIVE_TASK_NOT_FOUND, f"no task {task_id!r} in room {room_id!r}", field="TaskId"
-        )
+        raise ApiError(ACTIVE_TASK_NOT_FOUND, f"no task {task_id!r} in room {room_id!r}", field="TaskId")
     return {"RecordTask": record_task_json(task)}
 
 

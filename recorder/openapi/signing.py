@@ -98,7 +98,8 @@ def canonical_query(pairs: Sequence[tuple[str, str]]) -> str:
     # The SDK sorts by key and keeps the order of repeated keys; sorted() is stable.
     ordered = sorted(pairs, key=lambda pair: pair[0])
     return "&".join(
-        f"{quote(key, safe=_SAFE_QUERY_CHARS)}={quote(value, safe=_SAFE_QUERY_CHARS)}" for key, value in ordered
+        f"{quote(key, safe=_SAFE_QUERY_CHARS)}={quote(value, safe=_SAFE_QUERY_CHARS)}"
+        for key, value in ordered
     ).replace("+", "%20")
 
 

@@ -48,7 +48,8 @@ def openapi_entry(request: HttpRequest) -> HttpResponse:
     except Exception:
         log.exception("OpenAPI %s failed (RequestId %s)", action_name, meta.request_id)
         return envelope.failure(
-            meta, ApiError(INTERNAL_ERROR, f"internal error; quote RequestId {meta.request_id} to the operator")
+            meta,
+            ApiError(INTERNAL_ERROR, f"internal error; quote RequestId {meta.request_id} to the operator"),
         )
 
 
@@ -71,4 +72,3 @@ def _read_params(request: HttpRequest, method: str) -> object:
         return json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(UNMARSHAL, f"the request body is not valid JSON: {error}") from None
-

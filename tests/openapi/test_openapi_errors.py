@@ -54,7 +54,9 @@ def test_it_says_a_repeated_start_of_a_running_task_is_already_started(client: C
     assert RecordTask.objects.count() == 1
 
 
-def test_it_starts_a_new_task_with_an_ended_tasks_id_and_gets_the_newest(client: Client, alice: Tenant) -> None:
+def test_it_starts_a_new_task_with_an_ended_tasks_id_and_gets_the_newest(
+    client: Client, alice: Tenant
+) -> None:
     identity = {"AppId": alice.app.app_id, "RoomId": "room1", "TaskId": "task1"}
     start(client, alice)
     call(client, "StopRecord", identity, *creds(alice))
@@ -76,7 +78,9 @@ def test_it_starts_a_new_task_with_an_ended_tasks_id_and_gets_the_newest(client:
                 "TargetStreams": {"StreamList": [{"UserId": "u1"}]},
                 "Layout": {
                     "LayoutMode": 2,
-                    "CustomLayout": {"Regions": [{"StreamIndex": 0, "Width": 10, "Height": 10, "Alpha": 1.5}]},
+                    "CustomLayout": {
+                        "Regions": [{"StreamIndex": 0, "Width": 10, "Height": 10, "Alpha": 1.5}]
+                    },
                 },
             },
             "InvalidParameter",
@@ -121,8 +125,12 @@ def test_it_refuses_a_body_over_the_cap(client: Client, alice: Tenant, settings:
     assert error_of(response)["Code"] == "InvalidParameter.BodyTooLarge"
 
 
-@pytest.mark.parametrize(("action", "version"), [("StartRecords", "2023-11-01"), ("StartRecord", "2020-01-01")])
-def test_it_refuses_unknown_actions_and_versions(client: Client, alice: Tenant, action: str, version: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "version"), [("StartRecords", "2023-11-01"), ("StartRecord", "2020-01-01")]
+)
+def test_it_refuses_unknown_actions_and_versions(
+    client: Client, alice: Tenant, action: str, version: str
+) -> None:
     response = call(client, action, {"AppId": alice.app.app_id}, *creds(alice), version=version)
     assert response.status_code == 404
     error = error_of(response)
@@ -208,7 +216,9 @@ def test_it_denies_a_key_acting_for_another_tenants_app(client: Client, alice: T
 
 
 @pytest.mark.parametrize("action", ["StopRecord", "UpdateRecord"])
-def test_it_reports_stop_or_update_of_a_missing_or_ended_task(client: Client, alice: Tenant, action: str) -> None:
+def test_it_reports_stop_or_update_of_a_missing_or_ended_task(
+    client: Client, alice: Tenant, action: str
+) -> None:
     identity = {"AppId": alice.app.app_id, "RoomId": "room1", "TaskId": "task1"}
     missing = call(client, action, identity, *creds(alice))
     assert missing.status_code == 404

@@ -78,7 +78,9 @@ def test_it_accepts_version_2023_11_01_and_update_record_from_the_sdk(rtc: RtcSe
     assert rtc.get_record_task(identity)["Result"]["RecordTask"]["Status"] == 1
 
 
-def test_it_reports_errors_to_the_sdk_as_exceptions_carrying_the_envelope(rtc: RtcService, alice: Tenant) -> None:
+def test_it_reports_errors_to_the_sdk_as_exceptions_carrying_the_envelope(
+    rtc: RtcService, alice: Tenant
+) -> None:
     with pytest.raises(Exception) as raised:
         rtc.start_record(json.dumps({"AppId": alice.app.app_id, "RoomId": "room1"}))
     envelope = json.loads(raised.value.args[0])

@@ -103,14 +103,20 @@ def test_it_refuses_a_stale_or_future_timestamp() -> None:
     "header",
     [
         "HMAC-SHA256 Credential=AK/20261121/cn-north-1/rtc/request, SignedHeaders=x-date",  # no signature
-        "HMAC-SHA1 Credential=AK/20261121/cn-north-1/rtc/request, SignedHeaders=x-date, Signature=" + "0" * 64,
-        "HMAC-SHA256 Credential=AK/20261121/cn-north-1/vod/request, SignedHeaders=x-date, Signature=" + "0" * 64,
+        "HMAC-SHA1 Credential=AK/20261121/cn-north-1/rtc/request, SignedHeaders=x-date, Signature="
+        + "0" * 64,
+        "HMAC-SHA256 Credential=AK/20261121/cn-north-1/vod/request, SignedHeaders=x-date, Signature="
+        + "0" * 64,
     ],
 )
 def test_it_refuses_a_malformed_authorization_header(header: str) -> None:
     request = sdk_signed("POST", "h", {"Action": "StartRecord"}, b"{}")
     forged = signing.SignedRequest(
-        request.method, request.path, request.query, {**request.headers, "authorization": header}, request.body
+        request.method,
+        request.path,
+        request.query,
+        {**request.headers, "authorization": header},
+        request.body,
     )
     with pytest.raises(ApiError) as raised:
         verify(forged)

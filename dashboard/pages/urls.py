@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboard.pages.views import apps, auth, home, keys
+
+urlpatterns = [
+    path("login/", auth.login, name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("home/", home.home, name="home"),
+    path("apps/", apps.app_list, name="apps"),
+    path("apps/new/", apps.app_create, name="app-create"),
+    path("apps/<int:pk>/", apps.app_detail, name="app-detail"),
+    path("keys/", keys.key_accounts, name="key-accounts"),
+    path("accounts/<int:account_pk>/keys/", keys.key_list, name="keys"),
+    path("accounts/<int:account_pk>/keys/new/", keys.key_create, name="key-create"),
+    path(
+        "accounts/<int:account_pk>/keys/<str:access_key_id>/revoke/",
+        keys.key_revoke,
+        name="key-revoke",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Function views of the dashboard, one module per area."""
