@@ -72,3 +72,5 @@ def _read_params(request: HttpRequest, method: str) -> object:
         return json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(UNMARSHAL, f"the request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise ApiError(UNMARSHAL, "the request body nests JSON too deeply") from None

@@ -111,6 +111,12 @@ def test_it_refuses_a_body_that_is_not_json(client: Client, alice: Tenant) -> No
     assert error_of(response)["Code"] == "InvalidParameter.Unmarshal"
 
 
+def test_it_refuses_json_nested_too_deeply(client: Client, alice: Tenant) -> None:
+    response = call(client, "StartRecord", None, *creds(alice), raw_body=b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    assert error_of(response)["Code"] == "InvalidParameter.Unmarshal"
+
+
 def test_it_refuses_an_empty_body(client: Client, alice: Tenant) -> None:
     response = call(client, "StartRecord", None, *creds(alice), raw_body=b"")
     assert response.status_code == 400
