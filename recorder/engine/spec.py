@@ -130,7 +130,7 @@ class EncodeSpec:
     video_gop_seconds: int = 4
     audio_codec: AudioCodec = AudioCodec.AAC
     audio_profile: AudioProfile = AudioProfile.LC
-    audio_bitrate_kbps: int = 64  # filled from profile/rate/channels when the request omits it
+    audio_bitrate_kbps: int = 128  # AAC LC stereo 48 kHz; validation fills it from profile/rate/channels
     audio_sample_rate: int = 48000
     audio_channels: int = 2
     # Single-stream only (SPEC §7): the request sent neither VideoFps nor VideoBitrate, so an

@@ -11,10 +11,14 @@ from recorder import crypto, lifecycle
 from recorder.engine.spec import RecordSpec, UpdateRecordSpec
 from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, KIND_BY_CODE, ApiError
 from recorder.models import App, RecordTask, StopReason, TaskState
-from recorder.validation import SpecError, apply_update, parse_start_record, record_spec_to_json
-
-# The credential fields of StorageConfig.CustomConfig, stored encrypted apart from the spec JSON.
-SECRET_FIELDS = ("AccessKey", "SecretKey", "SecurityToken")
+from recorder.validation import (
+    SpecError,
+    apply_update,
+    parse_start_record,
+    parse_stored_record,
+    record_spec_to_json,
+    storage_secrets,
+)
 
 REPEATED_START_MESSAGE = "The task has been started. Please do not call the startup task interface repeatedly"
 
@@ -105,19 +109,12 @@ def stop_task(app: App, room_id: str, task_id: str) -> RecordTask:
 
 def task_spec(task: RecordTask) -> RecordSpec:
     """The task's frozen spec with its storage credentials restored."""
-    body = json.loads(json.dumps(task.spec))  # a deep copy to add the secrets to
-    if task.storage_secrets:
-        custom = body["StorageConfig"].setdefault("CustomConfig", {})
-        custom.update(json.loads(crypto.decrypt(task.storage_secrets)))
-    return parse_start_record(body)
+    secrets = json.loads(crypto.decrypt(task.storage_secrets)) if task.storage_secrets else {}
+    return parse_stored_record(task.spec, secrets)
 
 
 def _encrypt_secrets(spec: RecordSpec) -> str:
-    storage = record_spec_to_json(spec, include_secrets=True)["StorageConfig"]
-    custom = storage.get("CustomConfig") if isinstance(storage, dict) else None
-    if not isinstance(custom, dict):
-        return ""
-    secrets = {name: custom[name] for name in SECRET_FIELDS if custom.get(name) is not None}
+    secrets = storage_secrets(spec)
     return crypto.encrypt(json.dumps(secrets)) if secrets else ""
 
 

@@ -1,0 +1,89 @@
+"""``Encode``: output video and audio coding parameters."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from recorder.engine.spec import AudioCodec, AudioProfile, EncodeSpec, RecordMode, VideoCodec
+from recorder.validation.errors import invalid
+from recorder.validation.reader import Fields, IntRange
+
+VIDEO_SIZE: Final = IntRange(2, 1920, even=True)  # pixels
+VIDEO_FPS: Final = IntRange(1, 60)
+VIDEO_BITRATE_KBPS: Final = IntRange(0, 10_000)  # 0 = chosen from size and fps
+VIDEO_GOP_SECONDS: Final = IntRange(1, 5)
+AUDIO_BITRATE_KBPS: Final = IntRange(32, 192)
+AUDIO_SAMPLE_RATES: Final = (16_000, 32_000, 44_100, 48_000)
+AUDIO_CHANNELS: Final = (1, 2)
+
+# Default AAC-LC bitrate per channel, by the lowest sample rate it applies from.
+LC_KBPS_PER_CHANNEL: Final = ((44_100, 64), (32_000, 48), (16_000, 32))
+HE_AAC_V1_KBPS: Final = {1: 32, 2: 48}
+HE_AAC_V2_KBPS: Final = 32
+
+DEFAULTS: Final = EncodeSpec()
+
+
+def default_audio_bitrate(profile: AudioProfile, sample_rate: int, channels: int) -> int:
+    """The bitrate used when the request gives none (the seed derives it the same way)."""
+    if profile is AudioProfile.LC:
+        per_channel = next(kbps for rate, kbps in LC_KBPS_PER_CHANNEL if sample_rate >= rate)
+        kbps = per_channel * channels
+    elif profile is AudioProfile.HE_AAC_V1:
+        kbps = HE_AAC_V1_KBPS[channels]
+    else:
+        kbps = HE_AAC_V2_KBPS
+    return min(max(kbps, AUDIO_BITRATE_KBPS.low), AUDIO_BITRATE_KBPS.high)
+
+
+def read_encode(fields: Fields | None, mode: RecordMode) -> EncodeSpec:
+    """Every field sent is range-checked whatever the mode.
+
+    In single-stream mode (the seed, SPEC §2) only VideoFps, VideoBitrate and the audio fields
+    apply: the others are validated, then stored as their defaults so the spec says plainly
+    what the recording uses. Sending neither VideoFps nor VideoBitrate there asks for the
+    source video as it is (``remux_source_video``, SPEC §7).
+    """
+    if fields is None:
+        fields = Fields({}, "Encode")
+    width = fields.int_in("VideoWidth", VIDEO_SIZE, DEFAULTS.video_width)
+    height = fields.int_in("VideoHeight", VIDEO_SIZE, DEFAULTS.video_height)
+    fps = fields.int_in("VideoFps", VIDEO_FPS, DEFAULTS.video_fps)
+    video_bitrate = fields.int_in("VideoBitrate", VIDEO_BITRATE_KBPS, DEFAULTS.video_bitrate_kbps)
+    video_codec = fields.enum("VideoCodec", VideoCodec, DEFAULTS.video_codec)
+    gop = fields.int_in("VideoGop", VIDEO_GOP_SECONDS, DEFAULTS.video_gop_seconds)
+    audio_codec = fields.enum("AudioCodec", AudioCodec, DEFAULTS.audio_codec)
+    profile = fields.enum("AudioProfile", AudioProfile, DEFAULTS.audio_profile)
+    audio_bitrate = fields.optional_int_in("AudioBitrate", AUDIO_BITRATE_KBPS)
+    sample_rate = fields.int_one_of("AudioSampleRate", AUDIO_SAMPLE_RATES, DEFAULTS.audio_sample_rate)
+    channels = fields.int_one_of("AudioChannels", AUDIO_CHANNELS, DEFAULTS.audio_channels)
+    if audio_bitrate is None:
+        audio_bitrate = default_audio_bitrate(profile, sample_rate, channels)
+    remux = False
+    if mode is RecordMode.SINGLE_STREAM:
+        width, height = DEFAULTS.video_width, DEFAULTS.video_height
+        video_codec, gop = DEFAULTS.video_codec, DEFAULTS.video_gop_seconds
+        remux = not (fields.present("VideoFps") or fields.present("VideoBitrate"))
+    return EncodeSpec(
+        video_width=width,
+        video_height=height,
+        video_fps=fps,
+        video_bitrate_kbps=video_bitrate,
+        video_codec=video_codec,
+        video_gop_seconds=gop,
+        audio_codec=audio_codec,
+        audio_profile=profile,
+        audio_bitrate_kbps=audio_bitrate,
+        audio_sample_rate=sample_rate,
+        audio_channels=channels,
+        remux_source_video=remux,
+    )
+
+
+def check_profile_channels(encode: EncodeSpec) -> None:
+    """Cross-field: HE-AAC v2 is parametric stereo, so it needs two channels."""
+    if encode.audio_profile is AudioProfile.HE_AAC_V2 and encode.audio_channels != 2:
+        raise invalid(
+            "Encode.AudioProfile",
+            f"2 (HE-AAC v2) requires Encode.AudioChannels 2, got {encode.audio_channels}",
+        )
