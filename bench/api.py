@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import shlex
 import statistics
 import sys
 import time
@@ -156,36 +157,23 @@ def percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=1000)[int(fraction * 1000) - 1] if len(values) > 1 else values[0]
 
 
+PY = [sys.executable, "-m"]
 SERVERS = {
     # What `manage.py serve` runs (access log off here: we measure the server, not the terminal).
-    "daphne, 1 process, sqlite": [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-v",
-        "0",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        "{port}",
-        "dashboard.asgi:application",
-    ],
+    "daphne, 1 process, sqlite": PY
+    + shlex.split("daphne -v 0 -b 127.0.0.1 -p {port} dashboard.asgi:application"),
     # The scale-out web tier: one uvicorn worker per core.
-    "uvicorn, 2 workers, sqlite": [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--workers",
-        "2",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "{port}",
-        "dashboard.asgi:application",
-    ],
+    "uvicorn, 2 workers, sqlite": PY
+    + shlex.split(
+        "uvicorn --workers 2 --no-access-log --log-level warning --host 127.0.0.1 --port {port} "
+        "dashboard.asgi:application"
+    ),
+    # An API tier on WSGI: threads keep their database connections between requests.
+    "gunicorn 2x4 threads, sqlite": PY
+    + shlex.split(
+        "gunicorn -k gthread --workers 2 --threads 4 --bind 127.0.0.1:{port} --log-level warning "
+        "dashboard.wsgi:application"
+    ),
 }
 
 

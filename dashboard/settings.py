@@ -90,10 +90,12 @@ DATABASES = {
     "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'recorder.sqlite3'}")),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the API read while a recorder event is being written; a busy timeout instead of
-    # "database is locked" errors when two writers meet.
+    # A busy timeout instead of "database is locked" errors when two writers meet; writes start
+    # as IMMEDIATE transactions so they queue instead of failing at the first upgrade. WAL (the
+    # API reads while events are written) is a property of the file, set once after migrations
+    # (recorder.apps): setting it on every connection waits on the write lock under load.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }

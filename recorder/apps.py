@@ -1,9 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def use_sqlite_write_ahead_log(using: str = "default", **kwargs: Any) -> None:
+    """WAL lets readers (API requests) proceed while a writer (a task event) commits. The mode is
+    stored in the database file, so setting it once after migrating is enough."""
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
 
 
 class RecorderConfig(AppConfig):
     name = "recorder"
     verbose_name = "Recorder"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        post_migrate.connect(use_sqlite_write_ahead_log, sender=self)
