@@ -191,3 +191,11 @@ SPECTACULAR_SETTINGS.update(
 # Directories that file:// stream URLs may read (comma-separated). Empty: file:// publication is
 # refused, since a file URL could otherwise read anything the server can (SPEC §13).
 PUBLISH_FILE_ROOTS = [str(Path(root).resolve()) for root in env_list("PUBLISH_FILE_ROOTS")]
+
+# Recording dispatch. "local": the server process runs recorder child processes itself (the
+# embedded mode started by `manage.py serve`); "none": this process only serves the APIs.
+RECORDER_DISPATCH = env_str("RECORDER_DISPATCH", "local")
+RECORDER_MAX_CONCURRENT = env_int("RECORDER_MAX_CONCURRENT", 4, minimum=1)
+# How often the dispatcher looks for queued tasks and control messages (stop, update, rooms).
+RECORDER_POLL_SECONDS = float(env_int("RECORDER_POLL_MILLISECONDS", 200, minimum=10)) / 1000
+RECORDER_SPLIT_SECONDS = env_int("RECORDER_SPLIT_SECONDS", 4 * 60 * 60, minimum=10)

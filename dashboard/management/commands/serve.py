@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from daphne.cli import CommandLineInterface
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from recorder.dispatch.local import LocalDispatcher
 
 
 class Command(BaseCommand):
@@ -27,7 +30,18 @@ class Command(BaseCommand):
         if not options["no_bootstrap"] and not get_user_model().objects.exists():
             self.stdout.write("First run: creating an account to log in with.")
             call_command("bootstrap", username="admin", app_id="demo-app", issue_key=True, superuser=True)
+        dispatcher = None
+        if settings.RECORDER_DISPATCH == "local":
+            dispatcher = LocalDispatcher()
+            dispatcher.start()
+            self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
-        CommandLineInterface().run(
-            ["--bind", options["host"], "--port", str(options["port"]), "dashboard.asgi:application"]
-        )
+        try:
+            CommandLineInterface().run(
+                ["--bind", options["host"], "--port", str(options["port"]), "dashboard.asgi:application"]
+            )
+        finally:
+            if dispatcher is not None:
+                # Recorders stop by themselves when this process goes (their stdin closes) and
+                # finalise their files; tasks still running are resumed at the next start.
+                dispatcher.shutdown()
