@@ -19,6 +19,7 @@ from django.db import close_old_connections, connection, transaction
 
 from recorder import lifecycle
 from recorder.dispatch import control, messages, persist
+from recorder.dispatch.prober import StreamProber
 from recorder.dispatch.process import STOP_GRACE_SECONDS, RecorderProcess
 from recorder.models import RecordTask, StopReason, TaskState
 
@@ -34,6 +35,7 @@ class LocalDispatcher:
         self._watches: dict[int, control.Watch] = {}
         self._kill_deadlines: dict[int, float] = {}  # task pk -> monotonic time to give up waiting
         self._stopping = threading.Event()
+        self._prober = StreamProber()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle of the dispatcher itself -------------------------------------------------
@@ -78,8 +80,10 @@ class LocalDispatcher:
                 close_old_connections()
                 self._claim_tasks()
                 self._forward_control()
+                self._prober.tick()
             except Exception:
                 log.exception("dispatcher loop failed; continuing")
+        self._prober.close()
         close_old_connections()
 
     def run_once(self, *, wait_seconds: float = 0.0) -> None:
@@ -87,6 +91,7 @@ class LocalDispatcher:
         self._drain_events(timeout=wait_seconds)
         self._claim_tasks()
         self._forward_control()
+        self._prober.tick()
 
     def _drain_events(self, timeout: float) -> None:
         try:
