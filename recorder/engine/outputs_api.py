@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from recorder.engine.spec import AudioProfile, FileFormat, FileNameSpec, RecordMode, StreamType, VideoCodec
 
@@ -145,7 +145,7 @@ class OutputSink(Protocol):
 
     def write_video(self, frame: av.VideoFrame) -> None: ...
 
-    def write_video_packet(self, packet: av.Packet) -> None: ...
+    def write_video_packet(self, packet: av.Packet[Any]) -> None: ...
 
     def write_audio(self, frame: av.AudioFrame) -> None: ...
 

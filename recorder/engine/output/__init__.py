@@ -1,0 +1,34 @@
+"""The output side of a recording: encode once, mux to every requested format, name and
+finish the files (``recorder.engine.outputs_api`` is the contract). Nothing here imports
+Django.
+
+``open_outputs`` is the ``OutputFactory``; ``default_video_bitrate_kbps`` resolves
+VideoBitrate 0.
+
+Layout, and where each decision is written down:
+
+- ``sink.py``: ``OutputSink``: lazily opened parts, where a split cuts, events delivered on
+  the caller's thread.
+- ``part.py``: one part: its encoders and muxers, rebasing onto the part's own timeline.
+- ``plan.py``: which format carries what (video formats in an audio-only task hold just the
+  AAC track; outputs with nothing to carry, and FLV+HEVC without enhanced FLV, are skipped
+  with a warning).
+- ``encoders/``: ``video.py`` (x264 veryfast / x265 ultrafast, measured; VBV-capped ABR;
+  exact closed GOPs), ``audio.py`` (AAC LC and the HE-AAC fallback, MP3, Opus at 48 kHz with
+  the requested rate in the OpusHead, PCM; FIFO re-chunking), ``bitrate.py`` (the default
+  bitrate curve), ``remux.py`` (copied video), ``stream.py`` (why encoders live in a ``null``
+  container).
+- ``muxers/``: ``mp4.py`` (fragmented while recording, faststart copy at the end),
+  ``hls.py`` (TS or fMP4 segments, keyframe cuts, segment detection), ``flv.py`` (enhanced
+  FLV for HEVC), ``audio_files.py``; ``target.py`` (temporary names under ``.incomplete/``),
+  ``finish.py`` (probe, name, move).
+- ``naming.py``: object keys (SPEC §8) and path safety. ``probe.py``: file info read back.
+- ``finisher.py``: finishing (faststart copy, probing) on a background thread.
+"""
+
+from __future__ import annotations
+
+from recorder.engine.output.encoders import default_video_bitrate_kbps
+from recorder.engine.output.sink import RecordingOutputs, open_outputs
+
+__all__ = ["RecordingOutputs", "default_video_bitrate_kbps", "open_outputs"]

@@ -1,0 +1,73 @@
+"""The last step of every output: read the file back, name it, move it to its key."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import av
+
+from recorder.engine.output.muxers.target import PartTarget
+from recorder.engine.output.naming import object_key, spool_path
+from recorder.engine.output.probe import MediaFacts, PcmLayout, probe_output
+from recorder.engine.outputs_api import FileFinished, FileInfo, OutputEvent, OutputWarning
+from recorder.engine.spec import FileFormat
+
+
+def finish_output(
+    target: PartTarget,
+    file_format: FileFormat,
+    written: Path,
+    *,
+    fallback: MediaFacts,
+    pcm: PcmLayout | None = None,
+    final_key: str | None = None,
+) -> list[OutputEvent]:
+    """Probe ``written`` (for HLS: the playlist), move it (HLS: its folder) to its object key.
+
+    ``final_key`` is given when the output was written in place already (HLS with
+    EnableSyncUpload, whose name has ``{Duration}`` 0). A file that cannot be read back is
+    still delivered, described from what was written, with a warning.
+    """
+    events: list[OutputEvent] = []
+    try:
+        facts = probe_output(written, file_format, pcm)
+    except (av.FFmpegError, OSError, ValueError) as error:
+        events.append(OutputWarning(f"{file_format.value} output could not be read back ({error})"))
+        facts = replace(fallback, size_bytes=_size_on_disk(written, file_format))
+    key = final_key or object_key(
+        target.naming, file_format, duration_ms=facts.duration_ms, suffix=target.suffix
+    )
+    destination = spool_path(target.spool_dir, key)
+    if destination != written.resolve():
+        _move(written.parent if file_format is FileFormat.HLS else written, destination, file_format)
+    info = FileInfo(
+        file_format=file_format,
+        path=destination,
+        object_key=key,
+        start_time_ms=target.start_time_ms,
+        duration_ms=facts.duration_ms,
+        size_bytes=facts.size_bytes,
+        video_codec=facts.video_codec,
+        audio_codec=facts.audio_codec,
+        video_width=facts.width,
+        video_height=facts.height,
+        streams=target.streams,
+        audio_profile_used=facts.aac_profile if facts.audio_codec == "aac" else None,
+    )
+    events.append(FileFinished(info))
+    return events
+
+
+def _size_on_disk(written: Path, file_format: FileFormat) -> int:
+    if file_format is FileFormat.HLS:
+        return sum(item.stat().st_size for item in written.parent.iterdir() if item.is_file())
+    return written.stat().st_size
+
+
+def _move(source: Path, destination: Path, file_format: FileFormat) -> None:
+    if file_format is FileFormat.HLS:
+        destination = destination.parent  # the output's folder
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(source, destination)
