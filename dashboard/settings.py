@@ -199,3 +199,16 @@ RECORDER_MAX_CONCURRENT = env_int("RECORDER_MAX_CONCURRENT", 4, minimum=1)
 # How often the dispatcher looks for queued tasks and control messages (stop, update, rooms).
 RECORDER_POLL_SECONDS = float(env_int("RECORDER_POLL_MILLISECONDS", 200, minimum=10)) / 1000
 RECORDER_SPLIT_SECONDS = env_int("RECORDER_SPLIT_SECONDS", 4 * 60 * 60, minimum=10)
+
+# Still images of layouts (Canvas.BackgroundImage, Region.AlternateImage), fetched from the URLs
+# users give (SPEC §13; recorder/engine/images). Only http(s), JPEG and PNG; every address a URL
+# or redirect resolves to is checked before connecting.
+IMAGE_FETCH_TIMEOUT_SECONDS = env_int("IMAGE_FETCH_TIMEOUT_SECONDS", 5, minimum=1)  # the whole fetch
+IMAGE_FETCH_MAX_BYTES = env_int("IMAGE_FETCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)  # encoded size
+IMAGE_FETCH_MAX_PIXELS = env_int("IMAGE_FETCH_MAX_PIXELS", 40_000_000, minimum=1)  # width x height
+# Loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16: cloud metadata)
+# and other non-public addresses are refused unless this is set (images served on the LAN).
+IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
+# Decoded images are kept per process, per URL; failures for a few seconds only. 0 turns it off.
+IMAGE_CACHE_SECONDS = env_int("IMAGE_CACHE_SECONDS", 300, minimum=0)
+IMAGE_CACHE_MAX_BYTES = env_int("IMAGE_CACHE_MAX_BYTES", 256 * 1024 * 1024, minimum=0)  # decoded pixels

@@ -28,6 +28,7 @@ from recorder.models import (
     Account,
     App,
     CallbackConfig,
+    LayoutTemplate,
     Membership,
     RecordFile,
     RecordTask,
@@ -369,3 +370,30 @@ class RecordFileAdmin(ReadOnlyAdmin[RecordFile]):
         "streams",
         "created_at",
     ]
+
+
+# ---- Layout templates ---------------------------------------------------------------------
+
+
+@admin.register(LayoutTemplate)
+class LayoutTemplateAdmin(admin.ModelAdmin[LayoutTemplate]):
+    """Name and description can be corrected here; the layout only through the designer or the
+    REST API, which validate it (a hand-edited Layout could not start a task)."""
+
+    list_display = ["name", "app", "layout_mode", "created_by", "updated_at"]
+    list_filter = ["app"]
+    search_fields = ["name", "description", "app__app_id"]
+    list_select_related = ["app", "created_by"]
+    fields = ["app", "name", "description", "layout_json", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["app", "layout_json", "created_by", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made in the layout designer or with the REST API, where the layout is validated
+
+    @admin.display(description="LayoutMode")
+    def layout_mode(self, template: LayoutTemplate) -> object:
+        return template.layout.get("LayoutMode") if isinstance(template.layout, dict) else None
+
+    @admin.display(description="Layout")
+    def layout_json(self, template: LayoutTemplate) -> SafeString:
+        return pretty_json(template.layout)

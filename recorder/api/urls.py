@@ -10,6 +10,12 @@ from recorder.api.views.apps import AppListView
 from recorder.api.views.callbacks import CallbackConfigView
 from recorder.api.views.fallback import NotFoundView
 from recorder.api.views.keys import KeyDetailView, KeyListView
+from recorder.api.views.layout_templates import (
+    LayoutTemplateDetailView,
+    LayoutTemplateExportView,
+    LayoutTemplateListView,
+)
+from recorder.api.views.preview import LayoutPreviewView
 from recorder.api.views.rooms import RoomListView, StreamDetailView, StreamListView
 from recorder.api.views.tasks import (
     AppTaskListView,
@@ -41,6 +47,18 @@ urlpatterns: list[URLPattern] = [
         name="api-stream",
     ),
     re_path(rf"^apps/(?P<app_id>{SEGMENT})/callback/?$", CallbackConfigView.as_view(), name="api-callback"),
+    re_path(rf"^apps/(?P<app_id>{SEGMENT})/layouts/?$", LayoutTemplateListView.as_view(), name="api-layouts"),
+    re_path(
+        rf"^apps/(?P<app_id>{SEGMENT})/layouts/(?P<template_id>{SEGMENT})/?$",
+        LayoutTemplateDetailView.as_view(),
+        name="api-layout",
+    ),
+    re_path(
+        rf"^apps/(?P<app_id>{SEGMENT})/layouts/(?P<template_id>{SEGMENT})/export/?$",
+        LayoutTemplateExportView.as_view(),
+        name="api-layout-export",
+    ),
+    re_path(r"^layouts/preview/?$", LayoutPreviewView.as_view(), name="api-layout-preview"),
     re_path(rf"^tasks/(?P<public_id>{UUID})/?$", TaskDetailView.as_view(), name="api-task"),
     re_path(rf"^tasks/(?P<public_id>{UUID})/update/?$", TaskUpdateView.as_view(), name="api-task-update"),
     re_path(rf"^tasks/(?P<public_id>{UUID})/stop/?$", TaskStopView.as_view(), name="api-task-stop"),

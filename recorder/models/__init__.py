@@ -3,6 +3,7 @@
 from recorder.models.accounts import Account, App, Membership, MembershipRole
 from recorder.models.callbacks import CallbackConfig
 from recorder.models.keys import AccessKey
+from recorder.models.layouts import LayoutTemplate
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
 
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "App",
     "CallbackConfig",
+    "LayoutTemplate",
     "Membership",
     "MembershipRole",
     "RecordFile",

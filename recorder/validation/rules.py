@@ -40,15 +40,18 @@ def check_exclusions(targets: tuple[StreamRef, ...], excludes: tuple[StreamRef, 
             )
 
 
-def check_region_binding(targets: tuple[StreamRef, ...], regions: tuple[Region, ...]) -> None:
+def check_region_binding(
+    targets: tuple[StreamRef, ...], regions: tuple[Region, ...], *, targets_path: str = TARGETS_PATH
+) -> None:
     """Seed: Region.StreamIndex and TargetStreams Index correspond one to one.
 
     Both sides are already unique within themselves, so "each region has a stream and each
-    stream has a region" makes the mapping a bijection.
+    stream has a region" makes the mapping a bijection. ``targets_path`` names the stream list
+    in errors (the layout preview binds regions to its sample ``Streams``).
     """
     if not targets:
         raise invalid(
-            TARGETS_PATH,
+            targets_path,
             "must list the streams to record when Layout.LayoutMode is 2 (custom),"
             " because Regions are bound to streams by Index",
         )
@@ -57,13 +60,13 @@ def check_region_binding(targets: tuple[StreamRef, ...], regions: tuple[Region, 
         if region.stream_index not in indexes:
             raise invalid(
                 child(item(REGIONS_PATH, position), "StreamIndex"),
-                f"must be the Index of a stream in {TARGETS_PATH}"
+                f"must be the Index of a stream in {targets_path}"
                 f" (one of {', '.join(map(str, indexes))}), got {region.stream_index}",
             )
     bound = {region.stream_index for region in regions}
     for position, stream in enumerate(targets):
         if stream.index not in bound:
             raise invalid(
-                child(item(TARGETS_PATH, position), "Index"),
+                child(item(targets_path, position), "Index"),
                 f"{stream.index} has no region: {REGIONS_PATH} needs one with StreamIndex {stream.index}",
             )

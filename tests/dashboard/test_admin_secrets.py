@@ -16,6 +16,7 @@ from recorder import crypto
 from recorder.models import (
     AccessKey,
     CallbackConfig,
+    LayoutTemplate,
     RecordFile,
     RecordTask,
     Room,
@@ -63,6 +64,7 @@ def everything(alice: Tenant) -> Secrets:
     Stream.objects.create(
         room=room, user_id="u1", stream_type=0, source_url=f"rtsp://cam:{SOURCE_PASSWORD}@10.0.0.5/live"
     )
+    LayoutTemplate.objects.create(app=alice.app, name="studio", layout={"LayoutMode": 0})
     return Secrets(
         plain=[alice.secret, CALLBACK_SECRET, STORAGE_SECRET, SOURCE_PASSWORD],
         stored=[alice.key.secret_encrypted, callback.secret_encrypted, storage_secrets],

@@ -135,6 +135,11 @@ class StartRecordBodySerializer(serializers.Serializer[object]):
     ExcludeStreams = serializers.JSONField(required=False)
     Encode = serializers.JSONField(required=False)
     Layout = serializers.JSONField(required=False)
+    LayoutTemplate = serializers.JSONField(
+        required=False,
+        help_text="This service's extension: the id (integer) or name (string) of one of the app's layout"
+        " templates, used as Layout. Not together with Layout.",
+    )
     Control = serializers.JSONField(required=False)
     FileFormatConfig = serializers.JSONField(required=False)
     FileNameConfig = serializers.JSONField(required=False)

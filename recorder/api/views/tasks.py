@@ -28,7 +28,7 @@ from recorder.api.tenancy import app_for, task_for
 from recorder.api.views.base import JsonApi, json_object_body
 from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, ApiError
 from recorder.models import RecordTask
-from recorder.services import task_queries, tasks
+from recorder.services import layout_templates, task_queries, tasks
 from recorder.validation import SpecError, parse_update_record
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 404: ErrorSerializer}
@@ -68,7 +68,7 @@ class AppTaskListView(JsonApi, generics.ListAPIView[RecordTask]):
     )
     def post(self, request: Request, app_id: str) -> Response:
         app = app_for(request, app_id)
-        body = json_object_body(request)
+        body = layout_templates.with_template_layout(app, json_object_body(request))
         sent_app_id = body.get("AppId")
         if sent_app_id not in (None, "", app.app_id):
             raise ApiError(
