@@ -44,7 +44,11 @@ def start_message(task: RecordTask) -> dict[str, Any]:
         "spool_dir": str(spool_dir(task)),
         # {StartTime} in file names: when the task first started recording, kept across resumes.
         "start_time_ms": epoch_ms(task.started_at or timezone.now()),
-        "settings": {"split_seconds": settings.RECORDER_SPLIT_SECONDS, "pacing": "realtime"},
+        "settings": {
+            "split_seconds": settings.RECORDER_SPLIT_SECONDS,
+            "pacing": "realtime",
+            "image_allow_private": settings.IMAGE_FETCH_ALLOW_PRIVATE,
+        },
     }
 
 

@@ -95,7 +95,7 @@ def _media_info(event: Mapping[str, Any]) -> MediaInfo:
 
 
 def _file_finished(task: RecordTask, event: Mapping[str, Any]) -> None:
-    info = event.get("info", event)
+    info = event.get("file") or event
     object_key = str(info["object_key"])
     destination = _move_into_library(task, Path(str(info["path"])), object_key)
     storage_type = task.spec.get("StorageConfig", {}).get("Type")

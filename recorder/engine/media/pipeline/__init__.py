@@ -1,0 +1,1 @@
+"""The recording loop and its two producers: mixed (RecordMode 0) and single-stream (1)."""

@@ -1,0 +1,223 @@
+"""Mixed recording (RecordMode 0): one composited video and one mixed audio track.
+
+The layout plan is recomputed when the room or the spec changes (a stream published,
+unpublished or ended, its media kinds or frame size first known, UpdateRecord, a still image
+loaded) and the compositor switches to it at the next output frame: a layout change shows
+within one frame (plus the pipeline latency), in the same output file. Each recorded
+stream's source is told where its video will be drawn, so its decode thread pre-scales.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from recorder.engine.layout import Compositor, Frame, LayoutPlan, LiveStream, Placement, StreamKey
+from recorder.engine.layout.geometry import compute_placements
+from recorder.engine.layout.rect import Size
+from recorder.engine.media.audiomix import BLOCK_SAMPLES, AudioMixer
+from recorder.engine.media.clock import US_PER_SECOND, frame_time, samples_before
+from recorder.engine.media.pipeline.context import RecordingContext, audio_frame, video_frame
+from recorder.engine.media.pipeline.output_setup import mixed_labels, video_output
+from recorder.engine.media.room import StreamSlot
+from recorder.engine.media.sources import VideoItem
+from recorder.engine.media.sources.scaling import prescale
+from recorder.engine.media.stills import StillImages
+from recorder.engine.outputs_api import OutputSink, OutputWarning
+
+logger = logging.getLogger(__name__)
+
+# A stream whose newest frame is older than this counts as having no video (paused camera):
+# its region shows the AlternateImage or FrameInterpolationMode's choice.
+VIDEO_GAP_US: Final = US_PER_SECOND
+
+
+class MixedProducer:
+    def __init__(self, context: RecordingContext) -> None:
+        self.context = context
+        spec = context.spec
+        self.canvas: Size = spec.canvas_size
+        self.with_video = not spec.audio_only
+        self.stills = StillImages(
+            context.settings.image_policy,
+            on_change=context.room.wakeup.set,
+            on_failure=lambda message: context.emit(OutputWarning(message)),
+        )
+        self.mixer = AudioMixer(context.sample_rate, context.channels)
+        self._signature: object = None
+        self._recorded: list[StreamSlot] = []
+        self._placements: dict[StreamKey, Placement] = {}
+        self._picture: NDArray[np.uint8] | None = None
+        self._anticipated_targets: dict[StreamKey, Placement] = {}
+        context.room.prepare_source = self._prepare
+        self.plan = self._compute_plan([])
+        self._audio = self.plan.audio
+        self.compositor = Compositor(self.plan) if self.with_video else None
+        video = video_output(spec, self.canvas) if self.with_video else None
+        self.video_kbps = 0 if video is None else video.bitrate_kbps
+        self.sink: OutputSink = context.open_output(
+            video=video, audio=True, streams=mixed_labels(spec, context.room.published(spec))
+        )
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        context = self.context
+        spec = context.spec
+        present = context.room.present(spec)
+        heard = context.room.present(spec, audio=True)
+        published = context.room.published(spec)
+        self._recorded = context.room.recorded(spec)
+        signature = (
+            tuple(present),
+            tuple(heard),
+            tuple(published),
+            spec.layout,
+            spec.target_streams,
+            spec.exclude_streams,
+            self.stills.version,
+        )
+        if signature == self._signature:
+            return
+        self._signature = signature
+        self.plan = self._compute_plan(present)
+        self._audio = self._compute_plan(heard).audio if heard != present else self.plan.audio
+        self._placements = {p.stream: p for p in self.plan.placements if p.stream is not None}
+        if self.compositor is not None:
+            self._replan_compositor()
+        self._anticipated_targets = self._anticipated(published)
+        for slot in self._recorded:
+            self._prepare(slot)
+
+    def _prepare(self, slot: StreamSlot) -> None:
+        """Tell the stream's source where its video will be drawn."""
+        if slot.source is not None:
+            target = self._target(slot.key) or self._anticipated_targets.get(slot.key)
+            if target is None and self.with_video:
+                target = self._anticipated(self.context.room.published(self.context.spec)).get(slot.key)
+            slot.source.set_scale_target(target)
+
+    def _anticipated(self, published: list[LiveStream]) -> dict[StreamKey, Placement]:
+        """Placements for streams not on screen yet, as if every published stream were.
+
+        Their sources pre-scale for it, so that when they appear (usually together with
+        the others present at the start, or one joiner at a time) their frames are ready.
+        """
+        if not self.with_video or all(stream.key in self._placements for stream in published):
+            return {}
+        plan = self._compute_plan(published)
+        return {
+            p.stream: p
+            for p in plan.placements
+            if p.stream is not None and p.stream not in self._placements and p.draws_video
+        }
+
+    def _compute_plan(self, present: list[LiveStream]) -> LayoutPlan:
+        spec = self.context.spec
+        return compute_placements(
+            spec.layout,
+            self.canvas,  # the output's size never changes within a recording
+            present,
+            targets=spec.target_streams,
+            excluded=spec.exclude_streams,
+            frame_interpolation=spec.control.frame_interpolation_mode,
+        )
+
+    def _replan_compositor(self) -> None:
+        assert self.compositor is not None
+        plan = self.plan
+        urls = [p.alternate_image.url for p in plan.placements if p.alternate_image is not None]
+        if plan.background_image is not None:
+            urls.append(plan.background_image)
+        self.stills.want(urls)
+        images = self.stills.images()
+        background = images.get(plan.background_image) if plan.background_image else None
+        self.compositor.replan(plan, background_image=background, alternate_images=images)
+
+    def _target(self, key: StreamKey) -> Placement | None:
+        placement = self._placements.get(key)
+        if (
+            not self.with_video
+            or placement is None
+            or not placement.draws_video
+            or placement.visible.is_empty
+        ):
+            return None
+        return placement
+
+    # -- per frame ------------------------------------------------------------------------------
+
+    def produce(self, frame_number: int, *, late: bool) -> bool:
+        context = self.context
+        if self.compositor is not None:
+            task_time = frame_time(frame_number, context.fps)
+            frames = self._frames_at(task_time)
+            if not late or self._picture is None:
+                self._picture = self.compositor.compose(frames)
+            self.sink.write_video(video_frame(self._picture, frame_number, context.fps))
+        self._write_audio(samples_before(frame_time(frame_number + 1, context.fps), context.sample_rate))
+        return True
+
+    def _frames_at(self, task_time: int) -> Mapping[StreamKey, Frame | None]:
+        frames: dict[StreamKey, Frame | None] = {}
+        for slot in self._recorded:
+            item = slot.frames.frame_at(task_time)
+            placement = self._target(slot.key)
+            if placement is None:
+                continue
+            if item is None or task_time - item.time > VIDEO_GAP_US:
+                frames[slot.key] = None
+            else:
+                frames[slot.key] = _scaled(item, placement)
+        return frames
+
+    def _write_audio(self, end: int, *, partial: bool = False) -> None:
+        inputs = []
+        for audio in self._audio:
+            slot = self.context.room.slot(audio.stream)
+            if slot is not None and slot in self._recorded:
+                inputs.append((slot.audio, audio.pan))
+        mixer = self.mixer
+        while mixer.position + BLOCK_SAMPLES <= end or (partial and mixer.position < end):
+            start = mixer.position
+            count = min(BLOCK_SAMPLES, end - start)
+            self.sink.write_audio(audio_frame(mixer.mix(inputs, count), start, self.context.sample_rate))
+
+    def split(self, frame_number: int) -> None:
+        # The audio is cut exactly where the video is (the output starts the new part there).
+        end = samples_before(frame_time(frame_number, self.context.fps), self.context.sample_rate)
+        self._write_audio(end, partial=True)
+        self.sink.split()
+
+    def close(self, end_frame: int) -> None:
+        try:
+            end = samples_before(frame_time(end_frame, self.context.fps), self.context.sample_rate)
+            self._write_audio(end, partial=True)
+        finally:
+            self.sink.close()
+            self.stills.close()
+            if self.compositor is not None:
+                self.compositor.close()
+
+    def last_picture(self) -> NDArray[np.uint8] | None:
+        return self._picture
+
+    def video_bitrate_kbps(self) -> float:
+        return float(self.video_kbps)
+
+
+def _scaled(item: VideoItem, placement: Placement) -> Frame | None:
+    """The frame pre-scaled for ``placement`` (scaled here when the layout changed meanwhile)."""
+    if item.scaled is not None and item.scaled_for is not None and _same_scaling(item.scaled_for, placement):
+        return item.scaled
+    item.scaled, item.scaled_for = prescale(item.frame, placement), placement
+    return item.scaled
+
+
+def _same_scaling(a: Placement, b: Placement) -> bool:
+    """Whether frames scaled for ``a`` fit ``b`` (the plan's cached fit is not compared)."""
+    return a is b or (a.rect == b.rect and a.render_mode == b.render_mode and a.source_crop == b.source_crop)

@@ -1,0 +1,215 @@
+"""One stream's files in a single-stream recording (RecordMode 1, SPEC §7).
+
+A file starts at the stream's first media (for video: its first decoded frame, or for copied
+video its first keyframe) and is written on the task's frame grid, like a mixed recording:
+frame ``n`` at ``n / VideoFps``, the newest source frame not later than that.
+
+- Size: the largest width and height seen. A larger frame mid-stream starts a new part at the
+  new size; a smaller one is fitted (aspect kept) and centred on the Background colour.
+  Odd source sizes are rounded up to even (encoders need even sizes) the same way.
+- Copied video (``remux_source_video`` and an H.264/HEVC source): packets are written as they
+  are, already rebased onto the task timeline; only the audio is encoded. Size changes in a
+  copied stream are not followed (the file keeps the first parameter sets' size).
+- MaxSilenceSeconds: a stream without any media for longer than that stops being written;
+  when it resumes, a new part starts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from recorder.engine.layout.colour import parse_colour
+from recorder.engine.layout.fitting import fit_inside
+from recorder.engine.layout.rect import Rect, Size
+from recorder.engine.media.audiomix import BLOCK_SAMPLES, AudioMixer
+from recorder.engine.media.clock import US_PER_SECOND, frame_time, samples_before, to_microseconds
+from recorder.engine.media.pipeline.context import RecordingContext, audio_frame
+from recorder.engine.media.pipeline.output_setup import video_output
+from recorder.engine.media.room import StreamSlot
+from recorder.engine.media.sources import PacketItem, VideoItem
+from recorder.engine.outputs_api import OutputSink, RemuxVideo, StreamLabel
+
+logger = logging.getLogger(__name__)
+
+
+def even_size(size: Size) -> Size:
+    return (size[0] + size[0] % 2, size[1] + size[1] % 2)
+
+
+class StreamWriter:
+    def __init__(self, context: RecordingContext, slot: StreamSlot, label: StreamLabel) -> None:
+        self.context = context
+        self.slot = slot
+        self.label = label
+        self.mixer = AudioMixer(context.sample_rate, context.channels, limit=False)
+        self.sink: OutputSink | None = None
+        self.size: Size | None = None
+        self.remux: RemuxVideo | None = None
+        self.with_audio = False
+        self.paused = False  # silent for longer than MaxSilenceSeconds
+        self._last_item: VideoItem | None = None
+        self._background: NDArray[np.uint8] | None = None
+        self.video_kbps = 0
+
+    @property
+    def has_video(self) -> bool:
+        return bool(self.slot.info.has_video) and not self.context.spec.audio_only
+
+    def tick(self, frame_number: int) -> bool:
+        """Write output frame ``frame_number`` of this stream; True if anything was written."""
+        context, slot = self.context, self.slot
+        task_time = frame_time(frame_number, context.fps)
+        if slot.first_media_time is None or slot.first_media_time > task_time:
+            return False
+        if self.sink is None and not self._open(task_time):
+            return False
+        max_silence = context.spec.control.max_silence_seconds * US_PER_SECOND
+        newest = slot.newest_media_by(task_time)
+        silent = newest is None or task_time - newest > max_silence
+        if silent:
+            self.paused = True
+            return False
+        if self.paused:
+            self.paused = False
+            if self.sink is not None:
+                self.sink.split()
+            self.mixer.skip_to(samples_before(task_time, context.sample_rate))
+        next_time = frame_time(frame_number + 1, context.fps)
+        if self.remux is not None:
+            self._write_packets(next_time)
+        elif self.has_video:
+            self._write_frame(frame_number, task_time)
+        self._write_audio(samples_before(next_time, context.sample_rate))
+        return True
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def _open(self, task_time: int) -> bool:
+        slot, info = self.slot, self.slot.info
+        if info.has_video is None or info.has_audio is None:
+            return False  # the source has not said what it carries yet
+        self.with_audio = bool(info.has_audio)
+        if self.has_video and slot.packets:
+            packet = self._first_keyframe(task_time)
+            if packet is None:
+                return False
+            self.remux = packet.remux
+            self._open_sink(None)
+        elif self.has_video:
+            item = slot.frames.frame_at(task_time)
+            if item is None:
+                return False
+            self._open_sink(even_size(item.size))
+        else:
+            self._open_sink(None)
+        self.mixer.skip_to(samples_before(task_time, self.context.sample_rate))
+        return True
+
+    def _first_keyframe(self, task_time: int) -> PacketItem | None:
+        packets = self.slot.packets
+        while packets and packets[0].time <= task_time and not packets[0].keyframe:
+            packets.popleft()  # a copied file must start with a keyframe
+        return packets[0] if packets and packets[0].keyframe and packets[0].time <= task_time else None
+
+    def _open_sink(self, size: Size | None) -> None:
+        spec = self.context.spec
+        video = video_output(spec, size) if size is not None else None
+        self.size = size
+        self.video_kbps = 0 if video is None else video.bitrate_kbps
+        if size is not None:
+            colour = parse_colour(spec.layout.custom.canvas.background) if spec.layout.custom else (0, 0, 0)
+            self._background = np.empty((size[1], size[0], 3), dtype=np.uint8)
+            self._background[:] = colour
+        self.sink = self.context.open_output(
+            video=video,
+            audio=self.with_audio,
+            streams=(self.label,),
+            user=self.slot.key,
+            remux=self.remux,
+        )
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _write_frame(self, frame_number: int, task_time: int) -> None:
+        item = self.slot.frames.frame_at(task_time) or self._last_item
+        if item is None or self.size is None or self.sink is None:
+            return
+        width, height = item.size
+        if width > self.size[0] or height > self.size[1]:
+            self._reopen(even_size((max(width, self.size[0]), max(height, self.size[1]))))
+        self._last_item = item
+        frame = self._fitted(item.frame)
+        frame.pts, frame.time_base = frame_number, self.context.fps_time_base
+        assert self.sink is not None
+        self.sink.write_video(frame)
+
+    def _reopen(self, size: Size) -> None:
+        """A larger frame: finish this part and start one at the new size."""
+        logger.info("stream %s grew to %dx%d: new part", self.slot.key, *size)
+        if self.sink is not None:
+            self.sink.close()
+        self._open_sink(size)
+
+    def _fitted(self, source: av.VideoFrame) -> av.VideoFrame:
+        assert self.size is not None and self._background is not None
+        if (source.width, source.height) == self.size:
+            # No copy: the output encodes synchronously and leaves frames as they were
+            # (outputs_api), so the decoded frame itself is handed over, only its pts set.
+            return source
+        inner = fit_inside((source.width, source.height), Rect(0, 0, *self.size))
+        scaled = source.reformat(width=inner.width, height=inner.height, format="rgb24").to_ndarray()
+        canvas = self._background.copy()
+        canvas[inner.y : inner.bottom, inner.x : inner.right] = scaled
+        return av.VideoFrame.from_ndarray(canvas, format="rgb24")
+
+    def _write_packets(self, until: int) -> None:
+        packets = self.slot.packets
+        while packets and _decode_time(packets[0]) <= until and self.sink is not None:
+            self.sink.write_video_packet(packets.popleft().packet)
+
+    def _write_audio(self, end: int, *, partial: bool = False) -> None:
+        if not self.with_audio or self.sink is None:
+            return
+        inputs = [(self.slot.audio, 0.0)]
+        while self.mixer.position + BLOCK_SAMPLES <= end or (partial and self.mixer.position < end):
+            start = self.mixer.position
+            samples = self.mixer.mix(inputs, min(BLOCK_SAMPLES, end - start))
+            self.sink.write_audio(audio_frame(samples, start, self.context.sample_rate))
+
+    def split(self, frame_number: int) -> None:
+        """A new part at ``frame_number`` (for copied video the output waits for a keyframe)."""
+        if self.sink is None or self.paused:
+            return
+        if self.remux is None:
+            end = samples_before(frame_time(frame_number, self.context.fps), self.context.sample_rate)
+            self._write_audio(end, partial=True)
+        self.sink.split()
+
+    def close(self, end_frame: int) -> None:
+        if self.sink is None:
+            return
+        try:
+            if not self.paused:
+                end_time = frame_time(end_frame, self.context.fps)
+                if self.remux is not None:
+                    self._write_packets(end_time - 1)
+                self._write_audio(samples_before(end_time, self.context.sample_rate), partial=True)
+        finally:
+            self.sink.close()
+            self.sink = None
+
+    def last_picture(self) -> NDArray[np.uint8] | None:
+        if self._last_item is None:
+            return None
+        return np.asarray(self._last_item.frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+
+
+def _decode_time(item: PacketItem) -> int:
+    packet = item.packet
+    if packet.dts is None or packet.time_base is None:
+        return item.time
+    return to_microseconds(packet.dts, packet.time_base)

@@ -1,0 +1,159 @@
+"""The embedded dispatcher with real recorder processes: synthetic streams in, files out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from recorder import lifecycle
+from recorder.dispatch.local import LocalDispatcher
+from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState
+from recorder.representation import record_task_json
+from recorder.services import rooms, tasks
+from recorder.validation import parse_start_record
+from tests.conftest import Tenant
+
+# A recording's file may lose up to the recorder's latency at the start and the flush at the end.
+DURATION_TOLERANCE_SECONDS = 1.5
+WAIT_SECONDS = 60
+
+
+@pytest.fixture
+def library(settings: Any, tmp_path: Path) -> Path:
+    settings.SPOOL_ROOT = tmp_path / "spool"
+    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
+    settings.RECORDER_SPLIT_SECONDS = 3600
+    return Path(settings.MEDIA_LIBRARY_ROOT)
+
+
+@pytest.fixture
+def dispatcher(library: Path) -> Iterator[LocalDispatcher]:
+    running = LocalDispatcher(max_concurrent=2, poll_seconds=0.1)
+    yield running
+    for task_pk in running.running_tasks:
+        process = running._processes[task_pk]
+        process.kill()
+        process.wait(5)
+
+
+def drive(dispatcher: LocalDispatcher, until: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dispatcher.run_once(wait_seconds=0.1)
+        if until():
+            return
+    raise AssertionError("timed out driving the dispatcher")
+
+
+def state_of(task: RecordTask) -> str:
+    task.refresh_from_db()
+    return task.state
+
+
+def publish_synthetic(tenant: Tenant, user_id: str, color: str) -> None:
+    rooms.publish(tenant.app, "room1", rooms.Publication(user_id, 0, f"synthetic:?color={color}"))
+
+
+def start(tenant: Tenant, task_id: str = "t1", **extra: Any) -> RecordTask:
+    body = {
+        "AppId": tenant.app.app_id,
+        "RoomId": "room1",
+        "TaskId": task_id,
+        "StorageConfig": {"Type": 1, "VodConfig": {"AccountId": "acc", "Space": "library"}},
+        **extra,
+    }
+    return tasks.start_task(tenant.app, parse_start_record(body)).task
+
+
+def test_it_records_a_room_and_lists_the_real_file(
+    alice: Tenant, dispatcher: LocalDispatcher, library: Path
+) -> None:
+    publish_synthetic(alice, "u1", "red")
+    publish_synthetic(alice, "u2", "blue")
+    task = start(alice)
+
+    drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
+    recording_since = time.monotonic()
+    drive(dispatcher, lambda: time.monotonic() - recording_since > 3)
+    tasks.stop_task(alice.app, "room1", "t1")
+    drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED)
+    recorded = time.monotonic() - recording_since
+
+    assert task.stop_reason == "StopByAPI"
+    record_file = RecordFile.objects.get(task=task)
+    path = library / alice.app.app_id / record_file.object_key
+    assert path.exists()
+    assert record_file.size_bytes == path.stat().st_size
+    assert record_file.vid  # VOD-type storage: the library id
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        assert (video.codec_context.width, video.codec_context.height) == (640, 480)
+        assert video.codec_context.name == "h264"
+        assert container.streams.audio[0].codec_context.name == "aac"
+        duration = float(container.duration or 0) / av.time_base
+    assert abs(duration - recorded) < DURATION_TOLERANCE_SECONDS
+    assert abs(record_file.duration_ms / 1000 - duration) < 0.1
+
+    listed = record_task_json(task)
+    assert listed["Status"] == 3
+    assert listed["RecordFileList"][0]["ObjectKey"] == record_file.object_key
+    assert {s["UserId"] for s in listed["RecordFileList"][0]["StreamList"]} == {"u1", "u2"}
+
+
+def test_it_forwards_a_late_publication_to_the_running_recorder(
+    alice: Tenant, dispatcher: LocalDispatcher
+) -> None:
+    publish_synthetic(alice, "u1", "red")
+    task = start(alice)
+    drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
+
+    publish_synthetic(alice, "late", "green")
+
+    def late_joiner_reported() -> bool:
+        return TaskEvent.objects.filter(task=task, type="stream_state", data__user_id="late").exists()
+
+    drive(dispatcher, late_joiner_reported, timeout=20)
+    tasks.stop_task(alice.app, "room1", "t1")
+    drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED)
+
+
+def test_it_fails_a_task_whose_recorder_is_killed(alice: Tenant, dispatcher: LocalDispatcher) -> None:
+    publish_synthetic(alice, "u1", "red")
+    task = start(alice)
+    drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
+
+    os.kill(dispatcher._processes[task.pk].pid, signal.SIGKILL)
+    drive(dispatcher, lambda: state_of(task) == TaskState.FAILED, timeout=20)
+    assert task.stop_reason == "UnknownStopReason"
+    assert any("exited unexpectedly" in warning for warning in task.warnings)
+
+
+def test_it_queues_again_tasks_a_dead_server_left_recording(alice: Tenant, library: Path) -> None:
+    task = start(alice)
+    lifecycle.transition(task, TaskState.STARTING)
+    lifecycle.transition(task, TaskState.RECORDING)
+
+    LocalDispatcher(max_concurrent=1).recover_orphans()
+
+    assert state_of(task) == TaskState.QUEUED
+    assert TaskEvent.objects.filter(task=task, type="state", data__resumed=True).exists()
+
+
+def test_it_runs_no_more_recordings_than_allowed(alice: Tenant, library: Path) -> None:
+    publish_synthetic(alice, "u1", "red")
+    first, second = start(alice, "t1"), start(alice, "t2")
+    limited = LocalDispatcher(max_concurrent=1, poll_seconds=0.1)
+    try:
+        limited.run_once()
+        assert (state_of(first), state_of(second)) == (TaskState.STARTING, TaskState.QUEUED)
+    finally:
+        for task_pk in limited.running_tasks:
+            limited._processes[task_pk].kill()
+            limited._processes[task_pk].wait(5)
