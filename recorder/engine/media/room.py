@@ -26,6 +26,7 @@ from recorder.engine.media.framestore import FrameStore
 from recorder.engine.media.sources import (
     AudioItem,
     EndItem,
+    MediaItem,
     PacketItem,
     Source,
     SourceInfo,
@@ -112,11 +113,14 @@ class StreamSlot:
     def info(self) -> SourceInfo:
         return SourceInfo() if self.source is None else self.source.info
 
-    def take(self, sample_rate: int) -> None:
-        """Move what the source delivered into the stores."""
+    def take(self, sample_rate: int, until: int | None = None) -> None:
+        """Move what the source delivered into the stores; with ``until`` (task µs), only media
+        starting at or before it (reading files as fast as possible must not read ahead
+        without bound: every frame held costs memory)."""
         if self.source is None:
             return
-        for item in self.source.drain():
+        accept = None if until is None else (lambda item: _starts_at(item, sample_rate) <= until)
+        for item in self.source.drain(accept):
             if isinstance(item, EndItem):
                 self.ended = True
                 continue
@@ -131,6 +135,13 @@ class StreamSlot:
                 self.packets.append(item)
                 start = end = item.time
             self._note(start, end)
+
+    def media_beyond(self, task_time: int, sample_rate: int) -> bool:
+        """Whether media at or after ``task_time`` has arrived (drained, or held back)."""
+        if self.last_media_time is not None and self.last_media_time >= task_time:
+            return True
+        held = self.source.held if self.source is not None else None
+        return held is not None and (isinstance(held, EndItem) or _starts_at(held, sample_rate) >= task_time)
 
     def _note(self, start: int, end: int) -> None:
         self._pending_times.append(start)
@@ -242,9 +253,13 @@ class Room:
                 slot.frames.clear()
         return [self._slots[key] for key in keys]
 
-    def take(self) -> None:
+    @property
+    def sample_rate(self) -> int:
+        return self._sample_rate
+
+    def take(self, until: int | None = None) -> None:
         for slot in self._slots.values():
-            slot.take(self._sample_rate)
+            slot.take(self._sample_rate, until)
 
     def close(self) -> None:
         sources = [slot.source for slot in self._slots.values() if slot.source is not None]
@@ -252,3 +267,12 @@ class Room:
             source.request_stop()  # all at once, then wait for each
         for source in sources:
             source.close()
+
+
+def _starts_at(item: MediaItem, sample_rate: int) -> int:
+    """Task time (µs) at which an item's media starts; an end marker is never held back."""
+    if isinstance(item, AudioItem):
+        return item.position * US_PER_SECOND // sample_rate
+    if isinstance(item, VideoItem | PacketItem):
+        return item.time
+    return -1

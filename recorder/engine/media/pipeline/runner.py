@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 LATE_TOLERANCE_US: Final = 200_000  # a tick this late repeats the last picture to catch up
 AFAP_MARGIN_US: Final = US_PER_SECOND  # more than files interleave audio and video by
+# How far past that margin sources may be drained when reading as fast as possible: bounds the
+# frames held in memory; the rest waits in each source's bounded queue (back-pressure).
+AFAP_LOOKAHEAD_US: Final = US_PER_SECOND // 2
 AFAP_POLL_SECONDS: Final = 0.05
 PROGRESS_SECONDS: Final = 1.0
 
@@ -176,13 +179,13 @@ class Runner:
     def _all_arrived(self, frame_number: int) -> bool:
         """AS_FAST_AS_POSSIBLE: has every going source delivered media past this frame?"""
         context = self.context
-        context.room.take()
         needed = frame_time(frame_number + 1, context.fps) + AFAP_MARGIN_US
+        context.room.take(needed + AFAP_LOOKAHEAD_US)
         for slot in context.room.recorded(context.spec):
             source = slot.source
             if slot.ended or source is None or source.failing or source.state is SourceState.STALLED:
                 continue
-            if slot.last_media_time is None or slot.last_media_time < needed:
+            if not slot.media_beyond(needed, context.room.sample_rate):
                 return False
         return True
 
@@ -190,12 +193,15 @@ class Runner:
 
     def _refresh(self) -> list[StreamSlot]:
         room = self.context.room
-        room.take()
+        room.take(None if self.context.clock.realtime else self._afap_horizon())
         self.producer.refresh()
         recorded = room.recorded(self.context.spec)
         for slot in recorded:
             self._report(slot)
         return recorded
+
+    def _afap_horizon(self) -> int:
+        return self.context.room.output_end + AFAP_MARGIN_US + AFAP_LOOKAHEAD_US
 
     def _report(self, slot: StreamSlot) -> None:
         info = slot.info

@@ -20,6 +20,7 @@ import logging
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
 from recorder.engine.layout.colour import parse_colour
@@ -45,6 +46,7 @@ class StreamWriter:
         self.context = context
         self.slot = slot
         self.label = label
+        self._reformatter = VideoReformatter()  # keeps its swscale context across frames
         self.mixer = AudioMixer(context.sample_rate, context.channels, limit=False)
         self.sink: OutputSink | None = None
         self.size: Size | None = None
@@ -161,7 +163,9 @@ class StreamWriter:
             # (outputs_api), so the decoded frame itself is handed over, only its pts set.
             return source
         inner = fit_inside((source.width, source.height), Rect(0, 0, *self.size))
-        scaled = source.reformat(width=inner.width, height=inner.height, format="rgb24").to_ndarray()
+        scaled = self._reformatter.reformat(
+            source, width=inner.width, height=inner.height, format="rgb24"
+        ).to_ndarray()
         canvas = self._background.copy()
         canvas[inner.y : inner.bottom, inner.x : inner.right] = scaled
         return av.VideoFrame.from_ndarray(canvas, format="rgb24")

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
@@ -36,7 +36,10 @@ from recorder.engine.outputs_api import RemuxVideo
 logger = logging.getLogger(__name__)
 
 STALL_SECONDS: Final = 2.0  # no media for this long: the stream is stalled
-QUEUE_ITEMS: Final = 256  # about 2 s of 30 fps video plus its audio frames
+# About 0.6 s of 30 fps video plus its audio frames. Each item holds a decoded frame (and its
+# pre-scaled copy), so this bounds a source's memory when files are read as fast as possible;
+# live sources rarely queue more than a tick's worth, as the pipeline drains every frame.
+QUEUE_ITEMS: Final = 48
 PUT_SLICE_SECONDS: Final = 0.1
 RECONNECT_DELAYS_SECONDS: Final = (0.5, 1.0, 2.0, 4.0, 8.0)  # then the last one, forever
 CLOSE_TIMEOUT_SECONDS: Final = 5.0
@@ -108,6 +111,7 @@ class Source(ABC):
         self.config = config
         self.wakeup: threading.Event | None = None  # set whenever an item is queued
         self._queue: queue.Queue[MediaItem] = queue.Queue(maxsize=QUEUE_ITEMS)
+        self._held: MediaItem | None = None  # see drain()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._main, name=f"source-{name}", daemon=True)
         self._aligner = Aligner(clock, paced=self.paced)
@@ -135,13 +139,28 @@ class Source(ABC):
             if self._thread.is_alive():
                 logger.warning("source %s did not stop within %.0f s", self.name, CLOSE_TIMEOUT_SECONDS)
 
-    def drain(self) -> list[MediaItem]:
+    def drain(self, accept: Callable[[MediaItem], bool] | None = None) -> list[MediaItem]:
+        """What the source delivered, in order. With ``accept``, stop at the first item it
+        refuses and hold that item back for the next call: what stays in the bounded queue
+        makes the decode thread wait (back-pressure when reading files as fast as possible)."""
         items: list[MediaItem] = []
         while True:
-            try:
-                items.append(self._queue.get_nowait())
-            except queue.Empty:
+            if self._held is not None:
+                item, self._held = self._held, None
+            else:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    return items
+            if accept is not None and not accept(item):
+                self._held = item
                 return items
+            items.append(item)
+
+    @property
+    def held(self) -> MediaItem | None:
+        """The item the last bounded drain held back (media beyond the bound), if any."""
+        return self._held
 
     @property
     def info(self) -> SourceInfo:

@@ -10,10 +10,12 @@ an RGB copy first instead.
 from __future__ import annotations
 
 import math
-from typing import Final
+import threading
+from typing import Any, Final
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
 from recorder.engine.layout import Placement, ScaledFrame
@@ -21,6 +23,19 @@ from recorder.engine.layout.rect import Rect
 
 # Scaling the whole frame may cost at most this many times the pixels of the crop itself.
 MAX_OVERSCALE: Final = 4.0
+
+# ``VideoFrame.reformat`` keeps its swscale context on the frame, so every new decoded frame
+# would build a new context (about half the cost of a scale, and memory churn). One reformatter
+# per decode thread reuses its context while the sizes stay the same.
+_per_thread = threading.local()
+
+
+def _reformat(frame: av.VideoFrame, **options: Any) -> av.VideoFrame:
+    reformatter = getattr(_per_thread, "reformatter", None)
+    if reformatter is None:
+        reformatter = _per_thread.reformatter = VideoReformatter()
+    result: av.VideoFrame = reformatter.reformat(frame, **options)
+    return result
 
 
 def prescale(frame: av.VideoFrame, placement: Placement) -> ScaledFrame | None:
@@ -39,17 +54,17 @@ def prescale(frame: av.VideoFrame, placement: Placement) -> ScaledFrame | None:
 def _scaled_crop(frame: av.VideoFrame, crop: Rect, width: int, height: int) -> NDArray[np.uint8]:
     interpolation = "AREA" if crop.width >= width and crop.height >= height else "BILINEAR"
     if crop == Rect(0, 0, frame.width, frame.height):
-        return _rgb(frame.reformat(width=width, height=height, format="rgb24", interpolation=interpolation))
+        return _rgb(_reformat(frame, width=width, height=height, format="rgb24", interpolation=interpolation))
     scale_x, scale_y = width / crop.width, height / crop.height
     full_width = max(width, math.ceil(frame.width * scale_x))
     full_height = max(height, math.ceil(frame.height * scale_y))
     if full_width * full_height > MAX_OVERSCALE * width * height:
-        rgb = _rgb(frame.reformat(format="rgb24"))
+        rgb = _rgb(_reformat(frame, format="rgb24"))
         cut = np.ascontiguousarray(rgb[crop.y : crop.bottom, crop.x : crop.right])
         small = av.VideoFrame.from_ndarray(cut, format="rgb24")
-        return _rgb(small.reformat(width=width, height=height, interpolation=interpolation))
+        return _rgb(_reformat(small, width=width, height=height, interpolation=interpolation))
     scaled = _rgb(
-        frame.reformat(width=full_width, height=full_height, format="rgb24", interpolation=interpolation)
+        _reformat(frame, width=full_width, height=full_height, format="rgb24", interpolation=interpolation)
     )
     left = min(math.floor(crop.x * scale_x), full_width - width)
     top = min(math.floor(crop.y * scale_y), full_height - height)

@@ -33,6 +33,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Final
 
 from av.video.frame import PictureType
+from av.video.reformatter import VideoReformatter
 
 from recorder.engine.output.encoders.stream import (
     add_video_stream,
@@ -97,6 +98,7 @@ class VideoEncoder:
     """Frames on the part's timeline (pts = frame number) in, compressed packets out."""
 
     def __init__(self, video: VideoOutput) -> None:
+        self._reformatter = VideoReformatter()
         self.video = video
         self.setup = codec_setup(video)
         self._holder: OutputContainer = holder_container()
@@ -144,4 +146,8 @@ class VideoEncoder:
             video.height,
         ):
             return frame
-        return frame.reformat(width=video.width, height=video.height, format=ENCODER_PIXEL_FORMAT)
+        # One reformatter per encoder keeps its swscale context across frames (a frame's own
+        # reformat() would build a new one for every new frame).
+        return self._reformatter.reformat(
+            frame, width=video.width, height=video.height, format=ENCODER_PIXEL_FORMAT
+        )
