@@ -23,3 +23,8 @@ class RecorderConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(use_sqlite_write_ahead_log, sender=self)
+        # The layout preview shows a running task's real frames from recorders on this machine.
+        from recorder.dispatch.stills import SpoolStillsProvider
+        from recorder.services.preview import set_latest_frames_provider
+
+        set_latest_frames_provider(SpoolStillsProvider())

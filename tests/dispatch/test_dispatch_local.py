@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import time
@@ -10,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
+from PIL import Image
 
 from recorder import lifecycle
 from recorder.dispatch.local import LocalDispatcher
+from recorder.dispatch.stills import SpoolStillsProvider
 from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState
 from recorder.representation import record_task_json
 from recorder.services import rooms, tasks
@@ -157,3 +161,31 @@ def test_it_runs_no_more_recordings_than_allowed(alice: Tenant, library: Path) -
         for task_pk in limited.running_tasks:
             limited._processes[task_pk].kill()
             limited._processes[task_pk].wait(5)
+
+
+def test_it_shows_a_running_tasks_real_frames_in_the_layout_preview(
+    alice: Tenant, dispatcher: LocalDispatcher, client: Any
+) -> None:
+    publish_synthetic(alice, "u1", "red")
+    publish_synthetic(alice, "u2", "blue")
+    task = start(alice)
+    drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
+    provider = SpoolStillsProvider()
+    drive(dispatcher, lambda: len(provider.latest_frames(alice.app.app_id, "room1", "t1")) == 2, timeout=20)
+
+    client.force_login(alice.owner)
+    response = client.post(
+        "/api/v1/layouts/preview",
+        {"AppId": alice.app.app_id, "RoomId": "room1", "TaskId": "t1", "Layout": {"LayoutMode": 0}},
+        content_type="application/json",
+    )
+    tasks.stop_task(alice.app, "room1", "t1")
+    drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED)
+
+    assert response.status_code == 200, response.content[:300]
+    picture = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"), dtype=np.float64)
+    width = picture.shape[1]
+    left, right = picture[:, : width // 2].mean(axis=(0, 1)), picture[:, width // 2 :].mean(axis=(0, 1))
+    # Publish order: u1 (red) in the left cell, u2 (blue) in the right one, as the recording shows.
+    assert left[0] > left[2] + 40
+    assert right[2] > right[0] + 40

@@ -37,6 +37,11 @@ class FrameStore:
         return self._current
 
     @property
+    def current(self) -> VideoItem | None:
+        """The frame the last ``frame_at`` returned (what the output shows of this stream)."""
+        return self._current
+
+    @property
     def latest_time(self) -> int | None:
         """Task time of the newest frame held (for the watermark)."""
         if self._frames:

@@ -28,7 +28,7 @@ from recorder.engine.media.clock import US_PER_SECOND, frame_time
 from recorder.engine.media.control import Limits, SplitSchedule
 from recorder.engine.media.events import Progress, Started, StopReason, StreamStateChanged
 from recorder.engine.media.pipeline.context import RecordingContext
-from recorder.engine.media.pipeline.thumbnails import write_thumbnail
+from recorder.engine.media.pipeline.thumbnails import write_stream_still, write_thumbnail
 from recorder.engine.media.room import PublishedStream, StreamSlot
 from recorder.engine.media.sources import SourceState
 from recorder.engine.outputs_api import ProgressSample
@@ -239,6 +239,17 @@ class Runner:
                     self.context.emit(write_thumbnail(picture, self.context.spool_dir, media_seconds))
                 except OSError as error:
                     logger.warning("thumbnail not written: %s", error)
+            self._write_stream_stills()
+
+    def _write_stream_stills(self) -> None:
+        for slot in self.context.room.recorded(self.context.spec):
+            shown = slot.frames.current
+            if shown is None:
+                continue
+            try:
+                write_stream_still(shown.frame, self.context.spool_dir, slot.key[0], int(slot.key[1]))
+            except (OSError, ValueError) as error:
+                logger.warning("still of %s not written: %s", slot.key, error)
 
     def _progress(self, output_fps: float) -> ProgressSample:
         states = {
