@@ -16,7 +16,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.mark.slow
-def test_it_passes_the_api_and_lifecycle_tests_on_postgresql_and_redis(tmp_path: Path) -> None:
+def test_it_passes_the_api_lifecycle_and_dispatch_tests_on_postgresql_and_redis(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": POSTGRES_URL, "REDIS_URL": REDIS_URL, "DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [
