@@ -5,6 +5,11 @@ change): the background scaled to the canvas, region masks, clipped draw steps p
 size, alternate images scaled to their regions, the z-ordered draw list. ``compose`` then only
 crops and scales the source frames (on worker threads: Pillow releases the GIL) and pastes
 them in z-order. Not thread-safe: one recording loop calls it.
+
+The canvas is an "RGB" Pillow image, or with ``shared_canvas`` an "RGBX" image over a numpy
+``(height, width, 4)`` buffer that ``compose_rgbx`` returns as it is: the recorder wraps that
+buffer once in a video frame, so the encoder's colour conversion reads the composited pixels
+where the pastes wrote them (no copy out of Pillow, no copy into the frame).
 """
 
 from __future__ import annotations
@@ -23,7 +28,15 @@ from PIL import Image
 from recorder.engine.layout.colour import BLACK
 from recorder.engine.layout.drawing import Drawing, Paint, PlacementPainter
 from recorder.engine.layout.fitting import FULL_FRAME
-from recorder.engine.layout.frames import STILL_RESAMPLING, Frame, as_rgb_image, frame_size, scaled_tile
+from recorder.engine.layout.frames import (
+    RGB_MODE,
+    STILL_RESAMPLING,
+    Frame,
+    as_rgb_image,
+    frame_size,
+    in_mode,
+    scaled_tile,
+)
 from recorder.engine.layout.plan import RGB, LayoutPlan, MissingVideo, StreamKey
 from recorder.engine.layout.rect import Rect
 
@@ -32,6 +45,10 @@ Still = Image.Image | NDArray[np.uint8]
 
 # Worker threads for scaling source frames; more than the cores only adds switching.
 MAX_RESIZE_WORKERS: Final = 4
+# The shared canvas: 4 bytes a pixel, the 4th unused (Pillow's own layout of RGB pixels, and
+# a layout libswscale converts to YUV about 15 % faster than packed 24-bit RGB, identically).
+SHARED_MODE: Final = "RGBX"
+SHARED_CHANNELS: Final = 4
 
 
 @dataclass(slots=True)
@@ -58,7 +75,9 @@ class Compositor:
 
     ``background_image`` and ``alternate_images`` (keyed by URL) are already fetched and
     decoded by the caller; a missing one falls back as if it were not configured.
-    ``resize_workers`` = 0 scales on the calling thread (the preview does).
+    ``resize_workers`` = 0 scales on the calling thread (the preview does). ``shared_canvas``
+    makes the canvas the buffer ``compose_rgbx`` returns (the recorder); without it the
+    canvas is RGB, which ``compose`` and ``compose_image`` copy out of more cheaply.
     """
 
     def __init__(
@@ -68,10 +87,13 @@ class Compositor:
         background_image: Still | None = None,
         alternate_images: Mapping[str, Still] | None = None,
         resize_workers: int | None = None,
+        shared_canvas: bool = False,
     ) -> None:
         workers = min(os.cpu_count() or 1, MAX_RESIZE_WORKERS) if resize_workers is None else resize_workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="compose") if workers > 1 else None
         self._last_frames: dict[StreamKey, Frame] = {}
+        self._mode = SHARED_MODE if shared_canvas else RGB_MODE
+        self._pixels: NDArray[np.uint8] | None = None  # the shared canvas's memory
         self.replan(plan, background_image=background_image, alternate_images=alternate_images)
 
     def replan(
@@ -85,13 +107,12 @@ class Compositor:
         self.plan = plan
         width, height = plan.canvas
         canvas = Rect(0, 0, width, height)
-        self._canvas = Image.new("RGB", plan.canvas, plan.background)
+        self._canvas = self._new_canvas()
         self._background: Image.Image | RGB = plan.background
         if background_image is not None and plan.background_image is not None:
             still = as_rgb_image(background_image, plan.background)
-            self._background = (
-                still if still.size == plan.canvas else still.resize(plan.canvas, STILL_RESAMPLING)
-            )
+            still = still if still.size == plan.canvas else still.resize(plan.canvas, STILL_RESAMPLING)
+            self._background = in_mode(still, self._mode)  # converted once, not at every paste
         self._layers = [
             self._layer(PlacementPainter(p, canvas), alternate_images or {})
             for p in plan.placements
@@ -115,8 +136,25 @@ class Compositor:
         )
         alternate_painter = PlacementPainter(alternate_placement, Rect.of_size(self.plan.canvas))
         drawing = alternate_painter.drawing_for(still.size)
-        tile = None if drawing.image is None else scaled_tile(still, drawing.image[0], STILL_RESAMPLING)
+        tile = (
+            None
+            if drawing.image is None
+            else scaled_tile(still, drawing.image[0], STILL_RESAMPLING, self._mode)
+        )
         return _Layer(painter, (drawing, tile))
+
+    def _new_canvas(self) -> Image.Image:
+        width, height = self.plan.canvas
+        if self._mode == RGB_MODE:
+            return Image.new(RGB_MODE, self.plan.canvas, self.plan.background)
+        if self._pixels is None or self._pixels.shape[:2] != (height, width):
+            self._pixels = np.zeros((height, width, SHARED_CHANNELS), dtype=np.uint8)
+        canvas = Image.frombuffer(SHARED_MODE, self.plan.canvas, self._pixels, "raw", SHARED_MODE, 0, 1)
+        # Pillow marks images over foreign memory read-only and would copy the canvas away
+        # at the first paste; this buffer is ours, stays alive with the compositor, and is
+        # meant to be written.
+        canvas.readonly = 0
+        return canvas
 
     # -- per output frame -------------------------------------------------------------------
 
@@ -124,7 +162,21 @@ class Compositor:
         """The output frame as a new read-only ``(height, width, 3)`` uint8 RGB array."""
         self._render(frames)
         width, height = self.plan.canvas
-        return np.frombuffer(self._canvas.tobytes(), dtype=np.uint8).reshape(height, width, 3)
+        return np.frombuffer(self._canvas.tobytes("raw", RGB_MODE), dtype=np.uint8).reshape(height, width, 3)
+
+    def compose_rgbx(self, frames: FrameMap) -> NDArray[np.uint8]:
+        """The output frame as a C-contiguous ``(height, width, 4)`` uint8 array: R, G, B and
+        an unused 4th byte.
+
+        With ``shared_canvas`` this is the canvas itself: the same array at every call (until
+        the canvas size changes), overwritten by the next compose. Otherwise a new copy.
+        """
+        self._render(frames)
+        if self._pixels is not None and self._mode == SHARED_MODE:
+            return self._pixels
+        width, height = self.plan.canvas
+        rgbx = self._canvas.tobytes("raw", SHARED_MODE)
+        return np.frombuffer(rgbx, dtype=np.uint8).reshape(height, width, SHARED_CHANNELS).copy()
 
     def compose_into(self, frames: FrameMap, out: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """Write the output frame into ``out`` (C-contiguous ``(height, width, 3)`` uint8)."""
@@ -132,13 +184,13 @@ class Compositor:
         if out.shape != (height, width, 3) or out.dtype != np.uint8 or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous ({height}, {width}, 3) uint8 array")
         self._render(frames)
-        out.reshape(-1)[:] = np.frombuffer(self._canvas.tobytes(), dtype=np.uint8)
+        out.reshape(-1)[:] = np.frombuffer(self._canvas.tobytes("raw", RGB_MODE), dtype=np.uint8)
         return out
 
     def compose_image(self, frames: FrameMap) -> Image.Image:
-        """The output frame as a Pillow image (the preview's path)."""
+        """The output frame as an RGB Pillow image (the preview's path)."""
         self._render(frames)
-        return self._canvas.copy()
+        return self._canvas.copy() if self._mode == RGB_MODE else self._canvas.convert(RGB_MODE)
 
     def _render(self, frames: FrameMap) -> None:
         steps = [step for layer in self._layers if (step := self._step(layer, frames)) is not None]
@@ -173,7 +225,9 @@ class Compositor:
             return _Step(drawing, layer.cached_tile)
         job = drawing.image[0]
         tile = (
-            self._pool.submit(scaled_tile, frame, job) if self._pool is not None else scaled_tile(frame, job)
+            self._pool.submit(scaled_tile, frame, job, None, self._mode)
+            if self._pool is not None
+            else scaled_tile(frame, job, None, self._mode)
         )
         layer.cached_frame, layer.cached_drawing, layer.cached_tile = frame, drawing, tile
         return _Step(drawing, tile)

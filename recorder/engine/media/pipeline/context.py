@@ -128,11 +128,28 @@ class RecordingContext:
         self.emit(event)
 
 
-def video_frame(pixels: NDArray[np.uint8], frame_number: int, fps: int) -> av.VideoFrame:
-    """An RGB picture as output frame ``frame_number`` (pts in time base 1/fps)."""
-    frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-    frame.pts, frame.time_base = frame_number, Fraction(1, fps)
-    return frame
+class CanvasFrame:
+    """The compositor's shared RGBX canvas as the video frame handed to the output.
+
+    The frame is made once over the canvas's memory (``from_numpy_buffer`` copies nothing)
+    and handed over again at every tick with that tick's pts: the encoder converts it to YUV
+    synchronously and keeps nothing of it, so the next compose may overwrite the pixels.
+    """
+
+    def __init__(self, fps: int) -> None:
+        self._time_base = Fraction(1, fps)
+        self._pixels: NDArray[np.uint8] | None = None
+        self._frame: av.VideoFrame | None = None
+
+    def at(self, pixels: NDArray[np.uint8], frame_number: int) -> av.VideoFrame:
+        """``pixels`` (the canvas, ``(height, width, 4)``) as output frame ``frame_number``."""
+        if self._frame is None or pixels is not self._pixels:
+            # "rgba": libswscale ignores the 4th byte when converting to yuv420p.
+            self._frame = av.VideoFrame.from_numpy_buffer(pixels, format="rgba")
+            self._pixels = pixels
+        frame = self._frame
+        frame.pts, frame.time_base = frame_number, self._time_base
+        return frame
 
 
 def audio_frame(samples: NDArray[np.float32], position: int, sample_rate: int) -> av.AudioFrame:

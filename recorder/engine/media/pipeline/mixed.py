@@ -21,7 +21,7 @@ from recorder.engine.layout.geometry import compute_placements
 from recorder.engine.layout.rect import Size
 from recorder.engine.media.audiomix import BLOCK_SAMPLES, AudioMixer
 from recorder.engine.media.clock import US_PER_SECOND, frame_time, samples_before
-from recorder.engine.media.pipeline.context import RecordingContext, audio_frame, video_frame
+from recorder.engine.media.pipeline.context import CanvasFrame, RecordingContext, audio_frame
 from recorder.engine.media.pipeline.output_setup import mixed_labels, video_output
 from recorder.engine.media.room import StreamSlot
 from recorder.engine.media.sources import VideoItem
@@ -56,7 +56,8 @@ class MixedProducer:
         context.room.prepare_source = self._prepare
         self.plan = self._compute_plan([])
         self._audio = self.plan.audio
-        self.compositor = Compositor(self.plan) if self.with_video else None
+        self.compositor = Compositor(self.plan, shared_canvas=True) if self.with_video else None
+        self._canvas_frame = CanvasFrame(context.fps)
         video = video_output(spec, self.canvas) if self.with_video else None
         self.video_kbps = 0 if video is None else video.bitrate_kbps
         self.sink: OutputSink = context.open_output(
@@ -157,8 +158,8 @@ class MixedProducer:
             task_time = frame_time(frame_number, context.fps)
             frames = self._frames_at(task_time)
             if not late or self._picture is None:
-                self._picture = self.compositor.compose(frames)
-            self.sink.write_video(video_frame(self._picture, frame_number, context.fps))
+                self._picture = self.compositor.compose_rgbx(frames)
+            self.sink.write_video(self._canvas_frame.at(self._picture, frame_number))
         self._write_audio(samples_before(frame_time(frame_number + 1, context.fps), context.sample_rate))
         return True
 
@@ -204,7 +205,8 @@ class MixedProducer:
                 self.compositor.close()
 
     def last_picture(self) -> NDArray[np.uint8] | None:
-        return self._picture
+        """The last composited picture as RGB: a view of the canvas, valid until the next tick."""
+        return None if self._picture is None else self._picture[..., :3]
 
     def video_bitrate_kbps(self) -> float:
         return float(self.video_kbps)
