@@ -155,6 +155,11 @@ class OutputSink(Protocol):
     def close(self) -> list[FileInfo]:
         """Flush encoders, finalise every file; returns the files of the last part."""
 
+    @property
+    def video_bytes(self) -> int:
+        """Compressed video produced so far (encoded or copied), over every part: each packet
+        counted once, however many containers carry it (what the measured bitrate is from)."""
+
 
 OutputFactory = Callable[[OutputConfig, Callable[[OutputEvent], None]], OutputSink]
 
@@ -164,7 +169,7 @@ class ProgressSample:
     """Once a second from a running recording (SPEC §12 plots)."""
 
     output_fps: float
-    video_bitrate_kbps: float
+    video_bitrate_kbps: float  # measured: encoded video bits per media second, recent window
     dropped_frames: int  # output frames whose deadline passed before they could be produced
     media_seconds: float  # recorded so far
     stream_states: dict[str, str] = field(default_factory=dict)

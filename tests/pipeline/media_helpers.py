@@ -46,6 +46,7 @@ class RecordingSink:
     packets: list[tuple[int | None, int | None, bool, bytes]] = field(default_factory=list)
     splits: list[tuple[int, int, int]] = field(default_factory=list)  # counts at each split
     closed: bool = False
+    video_bytes: int = 0  # nothing is encoded here
 
     def write_video(self, frame) -> None:
         assert not self.closed

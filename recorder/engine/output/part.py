@@ -48,6 +48,7 @@ class Part:
         self._video_end = Fraction(0)  # seconds into the part, for the fallback duration
         self._audio_samples = 0
         self._last_video_pts: int | None = None
+        self.video_bytes = 0  # compressed video of this part (encoded or copied)
         self.muxers: list[Muxer] = []
         self._video_muxers: list[Muxer] = []
         self._audio_muxers: dict[AudioKind, list[Muxer]] = {kind: [] for kind in self._audio_encoders}
@@ -103,6 +104,7 @@ class Part:
         dts = packet.dts - offset if packet.dts is not None else None
         self._video_end = max(self._video_end, (pts + (packet.duration or 0)) * time_base)
         timing = PacketTiming(pts, dts, packet.duration, time_base)
+        self.video_bytes += packet.size
         return self._mux_all("video", self._video_muxers, packet, timing)
 
     def write_audio(self, frame: AudioFrame) -> list[OutputEvent]:
@@ -147,6 +149,8 @@ class Part:
     def _route(self, kind: MediaKind, muxers: list[Muxer], packets: list[MediaPacket]) -> list[OutputEvent]:
         events: list[OutputEvent] = []
         for packet in packets:
+            if kind == "video":
+                self.video_bytes += packet.size
             events += self._mux_all(kind, muxers, packet, PacketTiming.of(packet))
         return events
 

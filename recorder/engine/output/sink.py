@@ -57,6 +57,7 @@ class RecordingOutputs:
         self._video_next: Fraction | None = None
         self._audio_next: Fraction | None = None
         self._closed = False
+        self._finished_video_bytes = 0  # of the parts already finished
         for warning in self._plan.warnings:
             on_event(OutputWarning(warning))
 
@@ -118,6 +119,11 @@ class RecordingOutputs:
         self._finisher.shutdown()
         return last_files
 
+    @property
+    def video_bytes(self) -> int:
+        current = self._part.video_bytes if self._part is not None else 0
+        return self._finished_video_bytes + current
+
     # Parts
 
     def _current_part(self, time: Fraction) -> Part:
@@ -146,6 +152,7 @@ class RecordingOutputs:
         if part is None:
             return
         events, jobs = part.finish()
+        self._finished_video_bytes += part.video_bytes  # with what the encoder flushed
         self._emit(events)
         for job in jobs:
             self._finisher.submit(self._part_number, job)

@@ -59,7 +59,6 @@ class MixedProducer:
         self.compositor = Compositor(self.plan, shared_canvas=True) if self.with_video else None
         self._canvas_frame = CanvasFrame(context.fps)
         video = video_output(spec, self.canvas) if self.with_video else None
-        self.video_kbps = 0 if video is None else video.bitrate_kbps
         self.sink: OutputSink = context.open_output(
             video=video, audio=True, streams=mixed_labels(spec, context.room.published(spec))
         )
@@ -208,8 +207,8 @@ class MixedProducer:
         """The last composited picture as RGB: a view of the canvas, valid until the next tick."""
         return None if self._picture is None else self._picture[..., :3]
 
-    def video_bitrate_kbps(self) -> float:
-        return float(self.video_kbps)
+    def video_bytes(self) -> int:
+        return self.sink.video_bytes
 
 
 def _scaled(item: VideoItem, placement: Placement) -> Frame | None:

@@ -27,6 +27,7 @@ from recorder.engine.layout import StreamKey
 from recorder.engine.media.clock import US_PER_SECOND, frame_time
 from recorder.engine.media.control import Limits, SplitSchedule
 from recorder.engine.media.events import Progress, Started, StopReason, StreamStateChanged
+from recorder.engine.media.pipeline.bitrate import BitrateMeter
 from recorder.engine.media.pipeline.context import RecordingContext
 from recorder.engine.media.pipeline.thumbnails import write_stream_still, write_thumbnail
 from recorder.engine.media.room import PublishedStream, StreamSlot
@@ -62,7 +63,8 @@ class Producer(Protocol):
 
     def last_picture(self) -> NDArray[np.uint8] | None: ...
 
-    def video_bitrate_kbps(self) -> float: ...
+    def video_bytes(self) -> int:
+        """Compressed video written so far, every output and part together (never decreases)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Runner:
         self._next_progress = time.monotonic() + PROGRESS_SECONDS
         self._next_thumbnail = time.monotonic()
         self._frames_at_progress = 0
+        self._bitrate = BitrateMeter(context.spec.encode.video_gop_seconds)
 
     def run(self) -> StopReason:
         """Tick until a stop reason; the caller closes the producer and the room."""
@@ -256,10 +259,11 @@ class Runner:
             f"{slot.key[0]}:{int(slot.key[1])}": slot.state.value
             for slot in self.context.room.recorded(self.context.spec)
         }
+        media_seconds = self.frames_written / self.context.fps
         return ProgressSample(
             output_fps=output_fps,
-            video_bitrate_kbps=self.producer.video_bitrate_kbps(),
+            video_bitrate_kbps=self._bitrate.add(media_seconds, self.producer.video_bytes()),
             dropped_frames=self.dropped_frames,
-            media_seconds=self.frames_written / self.context.fps,
+            media_seconds=media_seconds,
             stream_states=states,
         )

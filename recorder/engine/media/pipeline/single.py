@@ -23,6 +23,7 @@ class SingleStreamProducer:
         self.context = context
         self.writers: dict[StreamKey, StreamWriter] = {}
         self._frame_number = 0
+        self._closed_video_bytes = 0  # of writers already finished
 
     def refresh(self) -> None:
         context = self.context
@@ -37,6 +38,7 @@ class SingleStreamProducer:
             finished = writer.slot.last_media_time is None or writer.slot.last_media_time < now
             if slot is not None or not writer.slot.ended or finished:
                 writer.close(self._frame_number)
+                self._closed_video_bytes += writer.video_bytes
                 del self.writers[key]
         indexes = {ref.key: ref.index for ref in spec.target_streams}
         for position, slot in enumerate(recorded):
@@ -61,6 +63,7 @@ class SingleStreamProducer:
                 writer.close(end_frame)
             except Exception as error:  # finish every other stream's files first
                 errors.append(error)
+            self._closed_video_bytes += writer.video_bytes
         self.writers.clear()
         if errors:
             raise errors[0]
@@ -72,8 +75,8 @@ class SingleStreamProducer:
                 return picture
         return None
 
-    def video_bitrate_kbps(self) -> float:
-        return float(sum(writer.video_kbps for writer in self.writers.values() if writer.sink is not None))
+    def video_bytes(self) -> int:
+        return self._closed_video_bytes + sum(writer.video_bytes for writer in self.writers.values())
 
     @property
     def slots(self) -> list[StreamSlot]:

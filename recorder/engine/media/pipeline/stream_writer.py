@@ -55,7 +55,12 @@ class StreamWriter:
         self.paused = False  # silent for longer than MaxSilenceSeconds
         self._last_item: VideoItem | None = None
         self._background: NDArray[np.uint8] | None = None
-        self.video_kbps = 0
+        self._closed_video_bytes = 0  # of the sinks this writer already finished
+
+    @property
+    def video_bytes(self) -> int:
+        current = self.sink.video_bytes if self.sink is not None else 0
+        return self._closed_video_bytes + current
 
     @property
     def has_video(self) -> bool:
@@ -121,7 +126,6 @@ class StreamWriter:
         spec = self.context.spec
         video = video_output(spec, size) if size is not None else None
         self.size = size
-        self.video_kbps = 0 if video is None else video.bitrate_kbps
         if size is not None:
             colour = parse_colour(spec.layout.custom.canvas.background) if spec.layout.custom else (0, 0, 0)
             self._background = np.empty((size[1], size[0], 3), dtype=np.uint8)
@@ -154,6 +158,7 @@ class StreamWriter:
         logger.info("stream %s grew to %dx%d: new part", self.slot.key, *size)
         if self.sink is not None:
             self.sink.close()
+            self._closed_video_bytes += self.sink.video_bytes
         self._open_sink(size)
 
     def _fitted(self, source: av.VideoFrame) -> av.VideoFrame:
@@ -204,6 +209,7 @@ class StreamWriter:
                 self._write_audio(samples_before(end_time, self.context.sample_rate), partial=True)
         finally:
             self.sink.close()
+            self._closed_video_bytes += self.sink.video_bytes
             self.sink = None
 
     def last_picture(self) -> NDArray[np.uint8] | None:
