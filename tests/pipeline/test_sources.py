@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from recorder.engine.layout import LiveStream, compute_placements
 from recorder.engine.media.clock import US_PER_SECOND, Pacing, TaskClock
 from recorder.engine.media.sources import (
     SourceConfig,
@@ -18,7 +17,6 @@ from recorder.engine.media.sources import (
 )
 from recorder.engine.media.sources.base import STALL_SECONDS
 from recorder.engine.media.sources.synthetic import SyntheticSource
-from recorder.engine.spec import LayoutSpec, StreamType
 from tests.pipeline.media_helpers import make_media_file, wait_until
 
 # A paced file source hands media over no earlier than its time (plus scheduling slack).
@@ -64,23 +62,6 @@ def test_it_reads_a_file_at_its_native_rate(tmp_path):
     assert seen and all(arrived + PACING_SLACK_US >= at for arrived, at in seen)
     assert seen[-1][1] <= 1.0 * US_PER_SECOND + PACING_SLACK_US  # not read ahead of time
     assert source.info.video_codec == "h264" and (source.info.width, source.info.height) == (96, 64)
-
-
-def test_it_prescales_video_for_the_placement_it_is_given():
-    plan = compute_placements(LayoutSpec(), (320, 240), [LiveStream(("alice", StreamType.CAMERA), 0)])
-    placement = plan.placements[0]  # the whole 4:3 canvas, cropped to fill
-    source = source_for("synthetic:?size=640x360&fps=10", pacing=Pacing.AS_FAST_AS_POSSIBLE)
-    source.set_scale_target(placement)
-    source.start()
-    videos: list[VideoItem] = []
-    try:
-        wait_until(lambda: videos.extend(i for i in source.drain() if isinstance(i, VideoItem)) or videos)
-    finally:
-        source.close()
-    item = videos[0]
-    assert item.scaled is not None and item.scaled_for is placement
-    assert item.scaled.pixels.shape == (240, 320, 3)  # the crop of 640x360, scaled to the cell
-    assert item.scaled.source_size == (640, 360)
 
 
 def test_it_reports_a_stalled_source_and_its_return(tmp_path):

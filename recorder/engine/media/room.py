@@ -165,7 +165,6 @@ class Room:
         # until its last media has been shown.
         self.output_time = 0
         self.output_end = 0  # end of the output frame being produced (its audio reaches there)
-        self.prepare_source: Callable[[StreamSlot], None] | None = None
 
     @property
     def slots(self) -> list[StreamSlot]:
@@ -244,8 +243,6 @@ class Room:
             if slot.key in keys and slot.source is None and not slot.ended:
                 slot.source = self._factory(slot.stream)
                 slot.source.wakeup = self.wakeup
-                if self.prepare_source is not None:
-                    self.prepare_source(slot)  # e.g. its pre-scaling target, before its first frame
                 slot.source.start()
             elif slot.key not in keys and slot.source is not None and not slot.ended:
                 slot.source.close()

@@ -3,8 +3,9 @@
 The layout plan is recomputed when the room or the spec changes (a stream published,
 unpublished or ended, its media kinds or frame size first known, UpdateRecord, a still image
 loaded) and the compositor switches to it at the next output frame: a layout change shows
-within one frame (plus the pipeline latency), in the same output file. Each recorded
-stream's source is told where its video will be drawn, so its decode thread pre-scales.
+within one frame (plus the pipeline latency), in the same output file. The frame each
+stream shows is cropped and scaled for its placement when it is shown (``FrameScaler``),
+and the compositor draws into a canvas that is handed to the output without a copy.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from recorder.engine.media.audiomix import BLOCK_SAMPLES, AudioMixer
 from recorder.engine.media.clock import US_PER_SECOND, frame_time, samples_before
 from recorder.engine.media.pipeline.context import CanvasFrame, RecordingContext, audio_frame
 from recorder.engine.media.pipeline.output_setup import mixed_labels, video_output
+from recorder.engine.media.pipeline.scaling import FrameScaler, ScaleRequest
 from recorder.engine.media.room import StreamSlot
 from recorder.engine.media.sources import VideoItem
-from recorder.engine.media.sources.scaling import prescale
 from recorder.engine.media.stills import StillImages
 from recorder.engine.outputs_api import OutputSink, OutputWarning
 
@@ -52,11 +53,13 @@ class MixedProducer:
         self._recorded: list[StreamSlot] = []
         self._placements: dict[StreamKey, Placement] = {}
         self._picture: NDArray[np.uint8] | None = None
-        self._anticipated_targets: dict[StreamKey, Placement] = {}
-        context.room.prepare_source = self._prepare
         self.plan = self._compute_plan([])
         self._audio = self.plan.audio
-        self.compositor = Compositor(self.plan, shared_canvas=True) if self.with_video else None
+        self.scaler = FrameScaler() if self.with_video else None
+        # Frames arrive scaled (``FrameScaler``): the compositor only pastes, on this thread.
+        self.compositor = (
+            Compositor(self.plan, shared_canvas=True, resize_workers=0) if self.with_video else None
+        )
         self._canvas_frame = CanvasFrame(context.fps)
         video = video_output(spec, self.canvas) if self.with_video else None
         self.sink: OutputSink = context.open_output(
@@ -89,32 +92,8 @@ class MixedProducer:
         self._placements = {p.stream: p for p in self.plan.placements if p.stream is not None}
         if self.compositor is not None:
             self._replan_compositor()
-        self._anticipated_targets = self._anticipated(published)
-        for slot in self._recorded:
-            self._prepare(slot)
-
-    def _prepare(self, slot: StreamSlot) -> None:
-        """Tell the stream's source where its video will be drawn."""
-        if slot.source is not None:
-            target = self._target(slot.key) or self._anticipated_targets.get(slot.key)
-            if target is None and self.with_video:
-                target = self._anticipated(self.context.room.published(self.context.spec)).get(slot.key)
-            slot.source.set_scale_target(target)
-
-    def _anticipated(self, published: list[LiveStream]) -> dict[StreamKey, Placement]:
-        """Placements for streams not on screen yet, as if every published stream were.
-
-        Their sources pre-scale for it, so that when they appear (usually together with
-        the others present at the start, or one joiner at a time) their frames are ready.
-        """
-        if not self.with_video or all(stream.key in self._placements for stream in published):
-            return {}
-        plan = self._compute_plan(published)
-        return {
-            p.stream: p
-            for p in plan.placements
-            if p.stream is not None and p.stream not in self._placements and p.draws_video
-        }
+        if self.scaler is not None:
+            self.scaler.keep_only(slot.key for slot in self._recorded)
 
     def _compute_plan(self, present: list[LiveStream]) -> LayoutPlan:
         spec = self.context.spec
@@ -164,6 +143,8 @@ class MixedProducer:
 
     def _frames_at(self, task_time: int) -> Mapping[StreamKey, Frame | None]:
         frames: dict[StreamKey, Frame | None] = {}
+        requests: list[ScaleRequest] = []
+        items: dict[StreamKey, tuple[VideoItem, Placement]] = {}
         for slot in self._recorded:
             item = slot.frames.frame_at(task_time)
             placement = self._target(slot.key)
@@ -171,8 +152,16 @@ class MixedProducer:
                 continue
             if item is None or task_time - item.time > VIDEO_GAP_US:
                 frames[slot.key] = None
+            elif item.scaled_for is not None and _same_scaling(item.scaled_for, placement):
+                frames[slot.key] = item.scaled  # shown again: scaled already
             else:
-                frames[slot.key] = _scaled(item, placement)
+                requests.append((slot.key, item.frame, placement))
+                items[slot.key] = (item, placement)
+        if requests and self.scaler is not None:
+            for key, scaled in self.scaler.scale(requests).items():
+                item, placement = items[key]
+                item.scaled, item.scaled_for = scaled, placement
+                frames[key] = scaled
         return frames
 
     def _write_audio(self, end: int, *, partial: bool = False) -> None:
@@ -202,6 +191,8 @@ class MixedProducer:
             self.stills.close()
             if self.compositor is not None:
                 self.compositor.close()
+            if self.scaler is not None:
+                self.scaler.close()
 
     def last_picture(self) -> NDArray[np.uint8] | None:
         """The last composited picture as RGB: a view of the canvas, valid until the next tick."""
@@ -209,14 +200,6 @@ class MixedProducer:
 
     def video_bytes(self) -> int:
         return self.sink.video_bytes
-
-
-def _scaled(item: VideoItem, placement: Placement) -> Frame | None:
-    """The frame pre-scaled for ``placement`` (scaled here when the layout changed meanwhile)."""
-    if item.scaled is not None and item.scaled_for is not None and _same_scaling(item.scaled_for, placement):
-        return item.scaled
-    item.scaled, item.scaled_for = prescale(item.frame, placement), placement
-    return item.scaled
 
 
 def _same_scaling(a: Placement, b: Placement) -> bool:

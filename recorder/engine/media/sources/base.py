@@ -1,9 +1,9 @@
 """The one source abstraction: a thread that reads a stream into a bounded queue of timed items.
 
 A subclass only opens its input and yields raw media (``_session``); this base class does the
-rest on the source's thread: alignment onto the task clock, audio resampling, pre-scaling of
-video for the compositor, pacing, the bounded queue, reconnecting with backoff, and the
-stream state (live / stalled / ended) the pipeline polls.
+rest on the source's thread: alignment onto the task clock, audio resampling, pacing, the
+bounded queue, reconnecting with backoff, and the stream state (live / stalled / ended) the
+pipeline polls. Video is handed over as decoded; the pipeline scales the frames it shows.
 
 Pacing: a *paced* source (file, HTTP, synthetic) reads ahead of time, so it waits until the
 task clock reaches an item's task time before handing it over (REALTIME) or until the
@@ -25,19 +25,17 @@ from typing import Any, Final
 
 import av
 
-from recorder.engine.layout import Placement
 from recorder.engine.media.align import Aligner, MediaKind
 from recorder.engine.media.clock import US_PER_SECOND, TaskClock, from_microseconds
 from recorder.engine.media.sources.audio_intake import AudioIntake
 from recorder.engine.media.sources.items import EndItem, MediaItem, PacketItem, VideoItem
-from recorder.engine.media.sources.scaling import prescale
 from recorder.engine.outputs_api import RemuxVideo
 
 logger = logging.getLogger(__name__)
 
 STALL_SECONDS: Final = 2.0  # no media for this long: the stream is stalled
-# About 0.6 s of 30 fps video plus its audio frames. Each item holds a decoded frame (and its
-# pre-scaled copy), so this bounds a source's memory when files are read as fast as possible;
+# About 0.6 s of 30 fps video plus its audio frames. Each item holds a decoded frame, so this
+# bounds a source's memory when files are read as fast as possible;
 # live sources rarely queue more than a tick's worth, as the pipeline drains every frame.
 QUEUE_ITEMS: Final = 48
 PUT_SLICE_SECONDS: Final = 0.1
@@ -117,7 +115,6 @@ class Source(ABC):
         self._aligner = Aligner(clock, paced=self.paced)
         self._audio = AudioIntake(config.sample_rate, config.channels)
         self._info = SourceInfo()
-        self._target: Placement | None = None
         self._ended = False
         self._had_media = False
         self._waiting = False  # at the pacing gate or a full queue: alive, not stalled
@@ -181,10 +178,6 @@ class Source(ABC):
         """The last attempt to read failed and nothing came since (a dead URL)."""
         return bool(self._info.error) and self.state is not SourceState.LIVE
 
-    def set_scale_target(self, placement: Placement | None) -> None:
-        """Where the pipeline will draw this stream's video now (None: do not pre-scale)."""
-        self._target = placement
-
     # -- the subclass's side ------------------------------------------------------------------
 
     @abstractmethod
@@ -247,9 +240,7 @@ class Source(ABC):
             if size != (self._info.width, self._info.height):
                 self._update_info(width=size[0], height=size[1])  # the decoded size is the truth
             task_time = self._aligner.align(MediaKind.VIDEO, raw.time)
-            target = self._target
-            scaled = prescale(raw.frame, target) if target is not None else None
-            self._deliver(VideoItem(task_time, raw.frame, scaled, target if scaled else None), task_time)
+            self._deliver(VideoItem(task_time, raw.frame), task_time)
         elif isinstance(raw, RawAudio):
             audio_time = None if raw.time is None else self._aligner.align(MediaKind.AUDIO, raw.time)
             for item in self._audio.push(raw.frame, audio_time):

@@ -19,9 +19,8 @@ if TYPE_CHECKING:
 class VideoItem:
     """A decoded frame at task time ``time`` (µs).
 
-    ``scaled`` is the frame already cropped and scaled (libswscale, on the decode thread) for
-    ``scaled_for``, the placement the pipeline last asked for; the pipeline rescales when the
-    layout changed meanwhile.
+    ``scaled`` is the frame cropped and scaled for ``scaled_for`` by the mixed pipeline when it
+    first showed the frame (kept while the frame is shown again); None until then.
     """
 
     time: int
