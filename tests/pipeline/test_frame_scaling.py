@@ -8,7 +8,8 @@ import av
 import numpy as np
 
 from recorder.engine.layout import LiveStream, compute_placements
-from recorder.engine.media.pipeline import scaling
+from recorder.engine.media.clock import Pacing
+from recorder.engine.media.pipeline import runner, scaling
 from recorder.engine.media.pipeline.scaling import FrameScaler, StreamScaler
 from recorder.engine.spec import (
     Canvas,
@@ -110,3 +111,22 @@ def test_a_frame_shown_again_is_not_scaled_again(tmp_path, monkeypatch):
     run = record(spec, [synthetic("alice", url="synthetic:?pattern=solid&size=64x48&fps=5")], tmp_path)
     assert len(run.sink.video) == 20
     assert 0 < len(calls) <= 2 * 5 + 1  # once per source frame, not once per output frame
+
+
+def test_a_late_tick_repeats_the_picture_without_scaling(tmp_path, monkeypatch):
+    calls = []
+    original = StreamScaler.scaled
+
+    def counting(self, frame, placement):
+        calls.append(frame)
+        return original(self, frame, placement)
+
+    monkeypatch.setattr(scaling.StreamScaler, "scaled", counting)
+    monkeypatch.setattr(runner, "LATE_TOLERANCE_US", -(10**9))  # every tick counts as late
+    spec = make_spec(fps=10, control=ControlSpec(max_record_time_seconds=1, max_idle_time_seconds=60))
+    source = synthetic("alice", url="synthetic:?size=64x48&fps=10&colors=red,green&color_period=0.3")
+    run = record(spec, [source], tmp_path, pacing=Pacing.REALTIME)
+    pictures = [pixels for _, pixels in run.sink.video]
+    assert len(pictures) == 10
+    assert all(np.array_equal(picture, pictures[0]) for picture in pictures)  # repeated, not redrawn
+    assert len(calls) <= 1  # only for the first picture, if the stream was there yet

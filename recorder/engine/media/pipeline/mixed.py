@@ -134,14 +134,18 @@ class MixedProducer:
         context = self.context
         if self.compositor is not None:
             task_time = frame_time(frame_number, context.fps)
-            frames = self._frames_at(task_time)
-            if not late or self._picture is None:
-                self._picture = self.compositor.compose_rgbx(frames)
-            self.sink.write_video(self._canvas_frame.at(self._picture, frame_number))
+            picture = self._picture
+            if late and picture is not None:
+                self._frames_at(task_time, scale=False)  # the stores move on; the picture repeats
+            else:
+                picture = self._picture = self.compositor.compose_rgbx(self._frames_at(task_time, scale=True))
+            self.sink.write_video(self._canvas_frame.at(picture, frame_number))
         self._write_audio(samples_before(frame_time(frame_number + 1, context.fps), context.sample_rate))
         return True
 
-    def _frames_at(self, task_time: int) -> Mapping[StreamKey, Frame | None]:
+    def _frames_at(self, task_time: int, *, scale: bool) -> Mapping[StreamKey, Frame | None]:
+        """Each region's frame at ``task_time``; the stores move on even when nothing is drawn
+        (``scale`` False: a late tick repeats the last picture, so nothing is scaled)."""
         frames: dict[StreamKey, Frame | None] = {}
         requests: list[ScaleRequest] = []
         items: dict[StreamKey, tuple[VideoItem, Placement]] = {}
@@ -157,7 +161,7 @@ class MixedProducer:
             else:
                 requests.append((slot.key, item.frame, placement))
                 items[slot.key] = (item, placement)
-        if requests and self.scaler is not None:
+        if scale and requests and self.scaler is not None:
             for key, scaled in self.scaler.scale(requests).items():
                 item, placement = items[key]
                 item.scaled, item.scaled_for = scaled, placement
