@@ -13,6 +13,7 @@ from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from recorder.engine.layout import LiveStream, ScaledFrame, compute_placements
+from recorder.engine.layout.canvas import SharedCanvas
 from recorder.engine.layout.compositor import Compositor
 from recorder.engine.media.pipeline.context import CanvasFrame
 from recorder.engine.output.encoders.video import ENCODER_PIXEL_FORMAT
@@ -50,7 +51,8 @@ def visible(plane):
 
 def scene(rng):
     """Every drawing step at once: alpha, rounded corners, fit bars, crop, clipping, z-order,
-    a background image, an alternate image, and the three kinds of frames."""
+    a background image, an alternate image, and the three kinds of frames (pre-scaled ones
+    whole and clipped)."""
     canvas = Canvas(642, 362, background="#203040", background_image=BACKGROUND_URL)
     regions = (
         Region(0, 0, 0, 321, 181, render_mode=RenderMode.CROP),
@@ -66,11 +68,13 @@ def scene(rng):
             alternate_image=ALTERNATE_URL,
             alternate_image_fill_mode=AlternateImageFillMode.KEEP_ASPECT,
         ),
+        # Pre-scaled and clipped at the canvas's bottom right corner, drawn straight into it.
+        Region(5, 561, 301, 100, 80, render_mode=RenderMode.CROP, z_order=3),
     )
     layout = LayoutSpec(mode=LayoutMode.CUSTOM, custom=CustomLayout(canvas, regions))
-    refs = [StreamRef(f"u{n}", CAMERA, index=n) for n in range(5)]
-    sizes = {"u0": (640, 360), "u1": (320, 240), "u2": (480, 270), "u3": (101, 77)}
-    live = [LiveStream(ref.key, n, frame_size=sizes[ref.user_id]) for n, ref in enumerate(refs[:4])]
+    refs = [StreamRef(f"u{n}", CAMERA, index=n) for n in range(6)]
+    sizes = {"u0": (640, 360), "u1": (320, 240), "u2": (480, 270), "u3": (101, 77), "u5": (64, 48)}
+    live = [LiveStream(ref.key, n, frame_size=sizes[ref.user_id]) for n, ref in enumerate(refs) if n != 4]
     plan = compute_placements(
         layout,
         (canvas.width, canvas.height),
@@ -78,15 +82,19 @@ def scene(rng):
         targets=refs,
         frame_interpolation=FrameInterpolationMode.LAST_FRAME,
     )
-    u0 = plan.placement_for(("u0", CAMERA))
-    assert u0 is not None
-    fit = u0.fit_for(sizes["u0"])
+
+    def prescaled(user):
+        placement = plan.placement_for((user, CAMERA))
+        assert placement is not None
+        return ScaledFrame(noise(rng, placement.fit_for(sizes[user]).inner.size), sizes[user])
+
     frames = {
-        ("u0", CAMERA): ScaledFrame(noise(rng, fit.inner.size), sizes["u0"]),  # pre-scaled
+        ("u0", CAMERA): prescaled("u0"),
         ("u1", CAMERA): noise(rng, sizes["u1"]),  # a decoded RGB array
         ("u2", CAMERA): Image.fromarray(noise(rng, sizes["u2"])),  # a Pillow image
         ("u3", CAMERA): noise(rng, sizes["u3"]),  # enlarged
         ("u4", CAMERA): None,  # not published: the alternate image
+        ("u5", CAMERA): prescaled("u5"),
     }
     images = {
         "background_image": noise(rng, (97, 55)),
@@ -162,3 +170,19 @@ def test_the_canvas_frame_is_made_once_and_sees_every_compose():
     assert second is first and second.pts == 1
     assert int(second.to_ndarray(format="rgb24")[0, 0, 0]) == 200
     assert frames.at(canvas.copy(), 2) is not first
+
+
+def test_opaque_prescaled_frames_are_unpacked_straight_into_the_canvas(monkeypatch):
+    unpacked = []
+    original = SharedCanvas.unpack
+
+    def spy(self, box, rgb):
+        unpacked.append(box)
+        original(self, box, rgb)
+
+    monkeypatch.setattr(SharedCanvas, "unpack", spy)
+    plan, frames, images = scene(np.random.default_rng(9))
+    with Compositor(plan, resize_workers=0, shared_canvas=True, **images) as compositor:
+        compositor.compose_rgbx(frames)
+    # u0 (whole) and u5 (clipped to the canvas's corner); the others are masked or not pre-scaled.
+    assert sorted(unpacked) == [(0, 0, 321, 181), (561, 301, 642, 362)]

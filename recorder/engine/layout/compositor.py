@@ -7,9 +7,9 @@ crops and scales the source frames (on worker threads: Pillow releases the GIL) 
 them in z-order. Not thread-safe: one recording loop calls it.
 
 The canvas is an "RGB" Pillow image, or with ``shared_canvas`` an "RGBX" image over a numpy
-``(height, width, 4)`` buffer that ``compose_rgbx`` returns as it is: the recorder wraps that
-buffer once in a video frame, so the encoder's colour conversion reads the composited pixels
-where the pastes wrote them (no copy out of Pillow, no copy into the frame).
+``(height, width, 4)`` buffer (``SharedCanvas``) that ``compose_rgbx`` returns as it is: the
+recorder wraps that buffer once in a video frame, so the encoder's colour conversion reads
+the composited pixels where they were drawn (no copy out of Pillow, no copy into the frame).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from recorder.engine.layout import canvas as shared
+from recorder.engine.layout.canvas import SharedCanvas
 from recorder.engine.layout.colour import BLACK
 from recorder.engine.layout.drawing import Drawing, Paint, PlacementPainter
 from recorder.engine.layout.fitting import FULL_FRAME
@@ -32,10 +34,12 @@ from recorder.engine.layout.frames import (
     RGB_MODE,
     STILL_RESAMPLING,
     Frame,
+    ScaledFrame,
     as_rgb_image,
     frame_size,
     in_mode,
     scaled_tile,
+    shown_pixels,
 )
 from recorder.engine.layout.plan import RGB, LayoutPlan, MissingVideo, StreamKey
 from recorder.engine.layout.rect import Rect
@@ -45,10 +49,6 @@ Still = Image.Image | NDArray[np.uint8]
 
 # Worker threads for scaling source frames; more than the cores only adds switching.
 MAX_RESIZE_WORKERS: Final = 4
-# The shared canvas: 4 bytes a pixel, the 4th unused (Pillow's own layout of RGB pixels, and
-# a layout libswscale converts to YUV about 15 % faster than packed 24-bit RGB, identically).
-SHARED_MODE: Final = "RGBX"
-SHARED_CHANNELS: Final = 4
 
 
 @dataclass(slots=True)
@@ -67,7 +67,8 @@ class _Step:
     """What one layer draws in this output frame."""
 
     drawing: Drawing
-    tile: Image.Image | Future[Image.Image] | RGB | None  # RGB: a solid (black) frame
+    # RGB: a solid (black) frame; an array: opaque RGB pixels unpacked into the shared canvas
+    tile: Image.Image | Future[Image.Image] | RGB | NDArray[np.uint8] | None
 
 
 class Compositor:
@@ -92,8 +93,8 @@ class Compositor:
         workers = min(os.cpu_count() or 1, MAX_RESIZE_WORKERS) if resize_workers is None else resize_workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="compose") if workers > 1 else None
         self._last_frames: dict[StreamKey, Frame] = {}
-        self._mode = SHARED_MODE if shared_canvas else RGB_MODE
-        self._pixels: NDArray[np.uint8] | None = None  # the shared canvas's memory
+        self._mode = shared.MODE if shared_canvas else RGB_MODE
+        self._shared: SharedCanvas | None = None
         self.replan(plan, background_image=background_image, alternate_images=alternate_images)
 
     def replan(
@@ -144,17 +145,12 @@ class Compositor:
         return _Layer(painter, (drawing, tile))
 
     def _new_canvas(self) -> Image.Image:
-        width, height = self.plan.canvas
         if self._mode == RGB_MODE:
             return Image.new(RGB_MODE, self.plan.canvas, self.plan.background)
-        if self._pixels is None or self._pixels.shape[:2] != (height, width):
-            self._pixels = np.zeros((height, width, SHARED_CHANNELS), dtype=np.uint8)
-        canvas = Image.frombuffer(SHARED_MODE, self.plan.canvas, self._pixels, "raw", SHARED_MODE, 0, 1)
-        # Pillow marks images over foreign memory read-only and would copy the canvas away
-        # at the first paste; this buffer is ours, stays alive with the compositor, and is
-        # meant to be written.
-        canvas.readonly = 0
-        return canvas
+        if self._shared is None or self._shared.size != self.plan.canvas:
+            self._shared = SharedCanvas(self.plan.canvas)
+        self._shared.forget_boxes()
+        return self._shared.image()
 
     # -- per output frame -------------------------------------------------------------------
 
@@ -172,11 +168,11 @@ class Compositor:
         the canvas size changes), overwritten by the next compose. Otherwise a new copy.
         """
         self._render(frames)
-        if self._pixels is not None and self._mode == SHARED_MODE:
-            return self._pixels
+        if self._shared is not None:
+            return self._shared.pixels
         width, height = self.plan.canvas
-        rgbx = self._canvas.tobytes("raw", SHARED_MODE)
-        return np.frombuffer(rgbx, dtype=np.uint8).reshape(height, width, SHARED_CHANNELS).copy()
+        rgbx = self._canvas.tobytes("raw", shared.MODE)
+        return np.frombuffer(rgbx, dtype=np.uint8).reshape(height, width, shared.CHANNELS).copy()
 
     def compose_into(self, frames: FrameMap, out: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """Write the output frame into ``out`` (C-contiguous ``(height, width, 3)`` uint8)."""
@@ -223,7 +219,11 @@ class Compositor:
             return _Step(drawing, None)
         if frame is layer.cached_frame and drawing is layer.cached_drawing:
             return _Step(drawing, layer.cached_tile)
-        job = drawing.image[0]
+        job, paint = drawing.image
+        if self._shared is not None and paint.mask is None and isinstance(frame, ScaledFrame):
+            pixels = shown_pixels(frame.pixels, job)
+            if pixels is not None:
+                return _Step(drawing, pixels)  # no tile: unpacked into the canvas when drawn
         tile = (
             self._pool.submit(scaled_tile, frame, job, None, self._mode)
             if self._pool is not None
@@ -240,6 +240,10 @@ class Compositor:
         paint = step.drawing.image[1]
         if isinstance(step.tile, tuple):
             _fill(self._canvas, step.tile, paint)
+            return
+        if isinstance(step.tile, np.ndarray):
+            assert self._shared is not None
+            self._shared.unpack(paint.box, step.tile)
             return
         tile = step.tile.result() if isinstance(step.tile, Future) else step.tile
         self._canvas.paste(tile, paint.box[:2], paint.mask)

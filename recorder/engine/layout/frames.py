@@ -148,16 +148,26 @@ def _crop(frame: NDArray[np.uint8] | Image.Image, box: Rect) -> Image.Image:
     return Image.frombuffer("RGB", box.size, rows.reshape(-1)[start:], "raw", "RGB", width * RGB_CHANNELS, 1)
 
 
+def shown_pixels(pixels: NDArray[np.uint8], job: ScaleJob) -> NDArray[np.uint8] | None:
+    """The part of a ``ScaledFrame``'s pixels on the canvas as C-contiguous RGB, when they were
+    scaled for this job (None: scaled for another layout, they need rescaling)."""
+    _check_rgb(pixels)
+    height, width = pixels.shape[:2]
+    if (width, height) != job.inner_size:
+        return None
+    shown = job.shown
+    return np.ascontiguousarray(pixels[shown.y : shown.bottom, shown.x : shown.right])
+
+
 def _prescaled_tile(
     pixels: NDArray[np.uint8], job: ScaleJob, resample: Image.Resampling, mode: str
 ) -> Image.Image:
-    _check_rgb(pixels)
+    part = shown_pixels(pixels, job)
+    if part is not None:
+        # One unpacking pass from 3 bytes a pixel, straight into the canvas's mode.
+        return Image.frombytes(mode, job.shown.size, part, "raw", RGB_MODE)
     height, width = pixels.shape[:2]
     shown = job.shown
-    if (width, height) == job.inner_size:
-        part = np.ascontiguousarray(pixels[shown.y : shown.bottom, shown.x : shown.right])
-        # One unpacking pass from 3 bytes a pixel, straight into the canvas's mode.
-        return Image.frombytes(mode, shown.size, part, "raw", RGB_MODE)
     # Scaled for another layout (the plan changed meanwhile): rescale what was delivered.
     scale_x, scale_y = width / job.inner_size[0], height / job.inner_size[1]
     box = (shown.x * scale_x, shown.y * scale_y, shown.right * scale_x, shown.bottom * scale_y)
