@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Final
 
+from recorder.engine import blas_threads  # noqa: F401 (first: it must run before numpy loads)
 from recorder.engine.images import ImagePolicy
 from recorder.engine.media.clock import Pacing
 from recorder.engine.media.events import Failed, RecordingEvent, StopReason, event_to_json
