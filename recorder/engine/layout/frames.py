@@ -2,9 +2,9 @@
 
 A frame is RGB: a numpy ``(height, width, 3)`` uint8 array (what the recorder gets from
 ``VideoFrame.to_ndarray(format="rgb24")``), a Pillow image (the preview), or a
-``ScaledFrame`` that a decode thread already cropped and scaled (libswscale does that far
-faster than Pillow). A YUV420 planar frame type would be added here: ``frame_size`` and
-``scaled_tile`` are the only places that look inside a frame.
+``ScaledFrame`` that the recorder already cropped and scaled (libswscale does that far
+faster than Pillow). A YUV420 planar frame type would be added here: ``frame_size``,
+``scaled_tile`` and ``shown_pixels`` are the only places that look inside a frame.
 
 Tiles are made in the canvas's Pillow mode: "RGB" (the preview) or "RGBX" (the recorder's
 canvas, which shares its memory with the frame handed to the encoder). Both modes hold 4
