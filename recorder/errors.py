@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recorder.validation.errors import SpecError
+
 
 @dataclass(frozen=True)
 class ErrorKind:
@@ -65,3 +67,8 @@ class ApiError(Exception):
     @property
     def code(self) -> str:
         return self.kind.code
+
+
+def api_error_from_spec(error: SpecError) -> ApiError:
+    """A validation error as the catalogue error of the same code, field and message."""
+    return ApiError(KIND_BY_CODE[error.code], error.message, field=error.field)

@@ -34,6 +34,7 @@ from recorder.errors import (
     UNMARSHAL,
     ApiError,
     ErrorKind,
+    api_error_from_spec,
 )
 from recorder.validation import SpecError
 
@@ -91,7 +92,7 @@ def to_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, KeyAuthenticationFailed):
         return exc.api_error
     if isinstance(exc, SpecError):
-        return ApiError(KIND_BY_CODE.get(exc.code, INVALID_PARAMETER), exc.message, field=exc.field)
+        return api_error_from_spec(exc)
     if isinstance(exc, RequestDataTooBig):
         return ApiError(
             BODY_TOO_LARGE, f"the request body is larger than {settings.MAX_REQUEST_BODY_BYTES} bytes"

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from recorder import ratelimit
-from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, MISSING_PARAMETER, UNMARSHAL, ApiError
+from recorder.errors import ACTIVE_TASK_NOT_FOUND, MISSING_PARAMETER, UNMARSHAL, ApiError, api_error_from_spec
 from recorder.keyauth import allowed_app
 from recorder.models import AccessKey, App
-from recorder.models.ids import ID_RE
 from recorder.representation import record_task_json
 from recorder.services import tasks
-from recorder.validation import SpecError, parse_update_record
+from recorder.validation import SpecError, parse_task_identity, parse_update_record
 
 
 def _app_for(key: AccessKey, params: object) -> App:
@@ -29,23 +28,12 @@ def _app_for(key: AccessKey, params: object) -> App:
     return app
 
 
-def _required_id(params: dict[str, object], name: str) -> str:
-    value = params.get(name)
-    if value is None or value == "":
-        raise ApiError(MISSING_PARAMETER, f"{name}: is required", field=name)
-    if not isinstance(value, str):
-        raise ApiError(UNMARSHAL, f"{name}: must be a string", field=name)
-    if not ID_RE.match(value):
-        raise ApiError(
-            INVALID_PARAMETER,
-            f"{name}: must match [a-zA-Z0-9_@\\-.]{{1,128}}, got {value[:200]!r}",
-            field=name,
-        )
-    return value
-
-
-def _identity(params: dict[str, object]) -> tuple[str, str]:
-    return _required_id(params, "RoomId"), _required_id(params, "TaskId")
+def _identity(params: object) -> tuple[str, str]:
+    try:
+        _app_id, room_id, task_id = parse_task_identity(params)
+    except SpecError as error:
+        raise api_error_from_spec(error) from None
+    return room_id, task_id
 
 
 def start_record(key: AccessKey, params: object) -> object:
@@ -60,14 +48,13 @@ def update_record(key: AccessKey, params: object) -> object:
     try:
         update = parse_update_record(params)
     except SpecError as error:
-        raise tasks.spec_error_to_api(error) from None
+        raise api_error_from_spec(error) from None
     tasks.update_task(app, update)
     return "ok"
 
 
 def stop_record(key: AccessKey, params: object) -> object:
     app = _app_for(key, params)
-    assert isinstance(params, dict)  # checked by _app_for
     room_id, task_id = _identity(params)
     tasks.stop_task(app, room_id, task_id)
     return "ok"
@@ -75,7 +62,6 @@ def stop_record(key: AccessKey, params: object) -> object:
 
 def get_record_task(key: AccessKey, params: object) -> object:
     app = _app_for(key, params)
-    assert isinstance(params, dict)
     room_id, task_id = _identity(params)
     task = tasks.newest_task(app, room_id, task_id)
     if task is None:

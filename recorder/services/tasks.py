@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from recorder import crypto, lifecycle
 from recorder.engine.spec import RecordSpec, UpdateRecordSpec
-from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, KIND_BY_CODE, ApiError
+from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, ApiError, api_error_from_spec
 from recorder.models import App, RecordTask, StopReason, TaskState
 from recorder.validation import (
     SpecError,
@@ -130,8 +130,4 @@ def parse_or_raise(body: object) -> RecordSpec:
     try:
         return parse_start_record(body)
     except SpecError as error:
-        raise spec_error_to_api(error) from None
-
-
-def spec_error_to_api(error: SpecError) -> ApiError:
-    return ApiError(KIND_BY_CODE[error.code], error.message, field=error.field)
+        raise api_error_from_spec(error) from None

@@ -28,7 +28,12 @@ from __future__ import annotations
 from recorder.validation.credentials import parse_stored_record, storage_secrets, with_storage_secrets
 from recorder.validation.errors import INVALID_PARAMETER, MISSING_PARAMETER, UNMARSHAL, SpecError
 from recorder.validation.layout import parse_layout
-from recorder.validation.record import apply_update, parse_start_record, parse_update_record
+from recorder.validation.record import (
+    apply_update,
+    parse_start_record,
+    parse_task_identity,
+    parse_update_record,
+)
 from recorder.validation.serialize import layout_to_json, record_spec_to_json
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "parse_layout",
     "parse_start_record",
     "parse_stored_record",
+    "parse_task_identity",
     "parse_update_record",
     "record_spec_to_json",
     "storage_secrets",

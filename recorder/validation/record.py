@@ -161,6 +161,12 @@ def _body(body: object) -> Fields:
     return Fields(body, "")
 
 
+def parse_task_identity(body: object) -> tuple[str, str, str]:
+    """``(AppId, RoomId, TaskId)`` of a StopRecord / GetRecordTask request, validated."""
+    fields = _body(body)
+    return _required_id(fields, "AppId"), _required_id(fields, "RoomId"), _required_id(fields, "TaskId")
+
+
 def _required_id(fields: Fields, key: str) -> str:
     return check_id(fields.required_str(key), fields.at(key))
 

@@ -26,7 +26,7 @@ from recorder.api.serializers.tasks import (
 )
 from recorder.api.tenancy import app_for, task_for
 from recorder.api.views.base import JsonApi, json_object_body
-from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, ApiError
+from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, ApiError, api_error_from_spec
 from recorder.models import RecordTask
 from recorder.services import layout_templates, task_queries, tasks
 from recorder.validation import SpecError, parse_update_record
@@ -107,7 +107,7 @@ class TaskUpdateView(JsonApi, APIView):
         try:
             update = parse_update_record({**body, **identity})
         except SpecError as error:
-            raise tasks.spec_error_to_api(error) from None
+            raise api_error_from_spec(error) from None
         return Response(TaskSerializer(tasks.update_task(task.app, update)).data)
 
 
