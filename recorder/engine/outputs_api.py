@@ -59,6 +59,7 @@ class AudioOutput:
     channels: int
     bitrate_kbps: int
     profile: AudioProfile  # AAC profile asked for; the output reports what it really used
+    opus_bitrate_bps: int = 0  # the Opus encode's exact bitrate; 0 = bitrate_kbps x 1000
 
 
 @dataclass(frozen=True)

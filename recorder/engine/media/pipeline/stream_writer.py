@@ -184,6 +184,7 @@ class StreamWriter:
         if not self.with_audio or self.sink is None:
             return
         inputs = [(self.slot.audio, 0.0)]
+        end = self.context.audio_end(end)
         while self.mixer.position + BLOCK_SAMPLES <= end or (partial and self.mixer.position < end):
             start = self.mixer.position
             samples = self.mixer.mix(inputs, min(BLOCK_SAMPLES, end - start))
