@@ -199,6 +199,8 @@ RECORDER_MAX_CONCURRENT = env_int("RECORDER_MAX_CONCURRENT", 4, minimum=1)
 # How often the dispatcher looks for queued tasks and control messages (stop, update, rooms).
 RECORDER_POLL_SECONDS = float(env_int("RECORDER_POLL_MILLISECONDS", 200, minimum=10)) / 1000
 RECORDER_SPLIT_SECONDS = env_int("RECORDER_SPLIT_SECONDS", 4 * 60 * 60, minimum=10)
+# How long a signed file link (system.record's uri, recorder/services/file_links.py) stays valid.
+RECORD_LINK_SECONDS = env_int("RECORD_LINK_SECONDS", 24 * 60 * 60, minimum=60)
 
 # Still images of layouts (Canvas.BackgroundImage, Region.AlternateImage), fetched from the URLs
 # users give (SPEC §13; recorder/engine/images). Only http(s), JPEG and PNG; every address a URL

@@ -16,7 +16,9 @@ from recorder.api.views.layout_templates import (
     LayoutTemplateListView,
 )
 from recorder.api.views.preview import LayoutPreviewView
+from recorder.api.views.record_files import record_file
 from recorder.api.views.rooms import RoomListView, StreamDetailView, StreamListView
+from recorder.api.views.system_record import RecordStartView, RecordStatusView, RecordStopView
 from recorder.api.views.tasks import (
     AppTaskListView,
     TaskDetailView,
@@ -63,6 +65,10 @@ urlpatterns: list[URLPattern] = [
     re_path(rf"^tasks/(?P<public_id>{UUID})/update/?$", TaskUpdateView.as_view(), name="api-task-update"),
     re_path(rf"^tasks/(?P<public_id>{UUID})/stop/?$", TaskStopView.as_view(), name="api-task-stop"),
     re_path(rf"^tasks/(?P<public_id>{UUID})/events/?$", TaskEventsView.as_view(), name="api-task-events"),
+    re_path(r"^record/start/?$", RecordStartView.as_view(), name="api-record-start"),
+    re_path(r"^record/stop/?$", RecordStopView.as_view(), name="api-record-stop"),
+    re_path(rf"^record/(?P<public_id>{UUID})/?$", RecordStatusView.as_view(), name="api-record-status"),
+    re_path(rf"^record/files/(?P<token>{SEGMENT})/(?P<name>{SEGMENT})$", record_file, name="record-file"),
     re_path(r"^keys/?$", KeyListView.as_view(), name="api-keys"),
     re_path(rf"^keys/(?P<access_key_id>{SEGMENT})/?$", KeyDetailView.as_view(), name="api-key"),
     re_path(r"", NotFoundView.as_view(), name="api-not-found"),
