@@ -54,9 +54,12 @@ def finish(dispatcher: LocalDispatcher, caller: Caller, status_url: str) -> dict
 
 
 def download(uri: str, **headers: str) -> Any:
-    """The file behind a link, fetched without any credentials."""
-    return Client().get(uri.removeprefix("http://testserver"), headers=headers)
+    """The response for a link, fetched without any credentials, its body read whole (the test
+    client closes a streamed response, and its file, once it has been read to the end)."""
+    response = Client().get(uri.removeprefix("http://testserver"), headers=headers)
+    response.fetched = b"".join(response.streaming_content) if response.streaming else response.content
+    return response
 
 
 def content(response: Any) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else bytes(response.content)
+    return bytes(response.fetched)
