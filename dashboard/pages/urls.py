@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.pages.views import apps, auth, home, keys, layouts
+from dashboard.pages.views import apps, auth, home, keys, layouts, record
 
 urlpatterns = [
     path("login/", auth.login, name="login"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("apps/<int:app_pk>/layouts/new/", layouts.layout_new, name="layout-designer"),
     path("apps/<int:app_pk>/layouts/<int:layout_pk>/", layouts.layout_edit, name="layout-designer"),
     path("apps/<int:app_pk>/layouts/<int:layout_pk>/delete/", layouts.layout_delete, name="layout-delete"),
+    path("record/", record.record_example, name="record-example"),
     path("keys/", keys.key_accounts, name="key-accounts"),
     path("accounts/<int:account_pk>/keys/", keys.key_list, name="keys"),
     path("accounts/<int:account_pk>/keys/new/", keys.key_create, name="key-create"),

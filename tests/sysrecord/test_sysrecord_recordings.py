@@ -15,6 +15,7 @@ import pytest
 
 from recorder.dispatch.local import LocalDispatcher
 from recorder.models import RecordTask, TaskState
+from recorder.representation import record_task_json
 from tests.api.api_callers import caller_for
 from tests.conftest import Tenant
 from tests.sysrecord.sysrecord_calls import (
@@ -86,6 +87,15 @@ def test_it_records_pcm_of_exactly_the_duration_at_the_seeds_defaults(
     assert final["files"][0]["size"] == len(data)
     assert abs(dominant_hz(samples, 8000) - TONE_HZ) <= FREQUENCY_TOLERANCE_HZ
     assert np.abs(samples).max() > TONE_PEAK
+    listed = record_task_json(RecordTask.objects.get(public_id=final["task"]))  # as GetRecordTask has it
+    assert (listed["Status"], listed["StopReason"]) == (3, "MaxRecordTime")
+    (listed_file,) = listed["RecordFileList"]
+    assert (listed_file["AudioCodec"], listed_file["Size"], listed_file["VideoCodec"]) == (
+        "pcm",
+        len(data),
+        "",
+    )
+    assert listed_file["Vid"]  # the media library's id
 
 
 def test_it_records_wav_with_a_correct_header(alice: Tenant, dispatcher: LocalDispatcher) -> None:
