@@ -28,7 +28,16 @@ export const RECORDING_FAILED = 500;
 const START_PATH = "/api/v1/record/start";
 const STOP_PATH = "/api/v1/record/stop";
 const STATUS_PATH = "/api/v1/record/";
-const PARAMETERS = ["AppId", "RoomId", "UserId", "duration", "sampleRate", "numberOfChannels", "encodeBitRate", "format"];
+const PARAMETERS = [
+  "AppId",
+  "RoomId",
+  "UserId",
+  "duration",
+  "sampleRate",
+  "numberOfChannels",
+  "encodeBitRate",
+  "format",
+];
 const POLL_MS = 500;
 const MAX_POLL_MS = 5000;
 // A long recording outlives network hiccups: the status is asked again this many times in a row
