@@ -137,7 +137,8 @@ async function startRecording(options) {
   if (status.state !== "completed" || !file) {
     throw new RecordError(status.message || "the recording ended without a file", RECORDING_FAILED);
   }
-  return { uri: file.uri, duration: file.duration, size: file.size, format: file.format, files: status.files };
+  const { uri, duration, size, format } = file;
+  return { uri, duration, size, format, files: status.files };
 }
 
 async function stopRecording(options) {
