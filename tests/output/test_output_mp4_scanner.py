@@ -106,3 +106,16 @@ def test_it_returns_the_same_ranges_as_the_rewrite_copies(fragmented, tmp_path):
     assert len(ranges) >= 4  # a fragment a second at least
     assert all(a[0] + a[1] < b[0] for a, b in itertools.pairwise(ranges))
     assert len(payload_ranges_bytes(fragmented, ranges)) == sum(length for _, length in ranges)
+
+
+def test_it_waits_for_a_box_whose_size_is_not_written_yet(fragmented, tmp_path):
+    whole = fragmented.read_bytes()
+    first_mdat_end = sum(FragmentScanner(fragmented).scan()[0])
+    growing = tmp_path / "growing.mp4"
+    # FFmpeg writes a box's size as 0, its content, then seeks back to fill the size in.
+    growing.write_bytes(whole[:first_mdat_end] + b"\0\0\0\0moof" + whole[first_mdat_end + 8 :])
+    scanner = FragmentScanner(growing)
+    assert len(scanner.scan()) == 1
+    assert scanner.scan() == []
+    growing.write_bytes(whole)
+    assert scanner.scan() == FragmentScanner(fragmented).scan()[1:]

@@ -1,9 +1,9 @@
 """A small ISO BMFF (MP4) box reader and writer: just what ``mp4_layout`` needs.
 
 A box is a 32-bit big-endian size, a four-character type, and its payload; size 1 means a
-64-bit size follows the type. Size 0 ("to the end of the file") is refused: FFmpeg never
-writes it in a fragmented file, and in a file still being written it would say nothing
-about where the box ends.
+64-bit size follows the type. Size 0 ("to the end of the file") is refused in a finished
+file: FFmpeg never leaves it in a fragmented one. In a file still being written it is a box
+whose size FFmpeg has not filled in yet (it writes 0, then seeks back): not complete.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ LARGE_HEADER_SIZE: Final = 16
 MAX_UINT32: Final = 0xFFFF_FFFF
 _HEADER = struct.Struct(">I4s")
 _LARGE_SIZE = struct.Struct(">Q")
+
+
+class OpenEndedBoxError(ValueError):
+    """A box with size 0: it runs to the end of the file, or its size is not written yet."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def parse_header(data: bytes, start: int) -> Box | None:
         (size,) = _LARGE_SIZE.unpack_from(data, HEADER_SIZE)
         header_size = LARGE_HEADER_SIZE
     elif size == 0:
-        raise ValueError(f"{_name(kind)} box at {start} has size 0 (to the end of the file)")
+        raise OpenEndedBoxError(f"{_name(kind)} box at {start} has size 0 (to the end of the file)")
     if size < header_size:
         raise ValueError(f"{_name(kind)} box at {start} has an impossible size {size}")
     return Box(kind, start, header_size, size)
@@ -65,11 +69,20 @@ def read_box_at(file: BinaryIO, start: int, available: int) -> Box | None:
     return parse_header(file.read(min(LARGE_HEADER_SIZE, max(available - start, 0))), start)
 
 
-def top_level_boxes(file: BinaryIO, start: int, available: int) -> Iterator[Box]:
+def top_level_boxes(file: BinaryIO, start: int, available: int, *, growing: bool = False) -> Iterator[Box]:
     """The boxes of ``file`` from ``start`` that lie wholly within its first ``available``
-    bytes, in order; stops at the first box not complete yet."""
+    bytes, in order; stops at the first box not complete yet (when ``growing``, a box of
+    size 0 is one)."""
     position = start
-    while (box := read_box_at(file, position, available)) is not None and box.end <= available:
+    while True:
+        try:
+            box = read_box_at(file, position, available)
+        except OpenEndedBoxError:
+            if growing:
+                return
+            raise
+        if box is None or box.end > available:
+            return
         yield box
         position = box.end
 

@@ -43,8 +43,9 @@ class FragmentScanner:
 
     Each ``scan`` returns the ``(offset, length)`` of the payloads complete on disk since the
     previous scan (a fragment is written ``moof`` first, then its ``mdat``: a complete
-    ``mdat`` completes its fragment), in file order. It never returns part of a box, and it
-    only reads the headers of boxes it has not passed yet: a few small reads per call.
+    ``mdat`` completes its fragment), in file order. It never returns part of a box (nor a
+    box whose size FFmpeg has yet to fill in), and it only reads the headers of boxes it has
+    not passed yet: a few small reads per call.
     Empty payloads are skipped. The file must exist (it is removed once the progressive file
     is made; the rest of the payload is then in that file, see the module docstring).
     """
@@ -58,7 +59,7 @@ class FragmentScanner:
         ranges: list[tuple[int, int]] = []
         with self.path.open("rb") as file:
             available = os.fstat(file.fileno()).st_size
-            for box in top_level_boxes(file, self._position, available):
+            for box in top_level_boxes(file, self._position, available, growing=True):
                 self._position = box.end
                 if box.kind == b"mdat" and box.payload_size:
                     ranges.append((box.payload_start, box.payload_size))
