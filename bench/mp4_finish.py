@@ -107,14 +107,16 @@ def faststart_remux(source: Path, destination: Path) -> None:
             writer.mux(packet)
 
 
-def timed(action: Callable[[], object]) -> tuple[float, float]:
+def timed(action: Callable[..., object], *arguments: object) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
-    action()
+    action(*arguments)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=int, default=10, help="media length of the recording")
     parser.add_argument("--runs", type=int, default=3, help="runs of each finish (the best is shown)")
     args = parser.parse_args()
@@ -125,8 +127,8 @@ def main() -> None:
         results: dict[str, list[tuple[float, float]]] = {"remux (before)": [], "rewrite (now)": []}
         for _ in range(args.runs):
             remuxed, rewritten = Path(work) / "remuxed.mp4", Path(work) / "rewritten.mp4"
-            results["remux (before)"].append(timed(lambda: faststart_remux(fragmented, remuxed)))
-            results["rewrite (now)"].append(timed(lambda: write_progressive(fragmented, rewritten)))
+            results["remux (before)"].append(timed(faststart_remux, fragmented, remuxed))
+            results["rewrite (now)"].append(timed(write_progressive, fragmented, rewritten))
             remuxed.unlink()
             rewritten.unlink()
         scanner = FragmentScanner(fragmented)
