@@ -14,25 +14,29 @@ optional per-sample field, version-1 runs with signed composition offsets, defau
 ``trex`` alone.
 
 A sample is a sync sample as FFmpeg's demuxer decides it: neither "non-sync" nor "depends
-on other samples" in its flags. Decode times come from ``tfdt`` where present; should one
-disagree with the previous run's end, the previous sample's duration absorbs the
-difference (a progressive file has no other way to say it).
+on other samples" in its flags. Composition offsets are read as signed, as FFmpeg reads them
+(its muxer writes version 0 only when none is negative). Decode times come from ``tfdt``
+where present; should one disagree with the previous run's end, the previous sample's
+duration absorbs the difference (a progressive file has no other way to say it).
+
+Sample tables are held at their width in the file (32 bits; a byte for the sync flag): a
+4-hour part has about a million samples, and this runs inside the recorder process.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
 import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from recorder.engine.output.muxers.mp4_boxes import (
+    MAX_UINT32,
     Box,
     child_boxes,
     full_box_header,
@@ -41,6 +45,9 @@ from recorder.engine.output.muxers.mp4_boxes import (
 )
 
 Int64Array = NDArray[np.int64]
+UInt32Array = NDArray[np.uint32]
+Int32Array = NDArray[np.int32]
+BoolArray = NDArray[np.bool_]
 
 # tfhd flags
 BASE_DATA_OFFSET: Final = 0x1
@@ -58,6 +65,7 @@ SAMPLE_SIZE: Final = 0x200
 SAMPLE_FLAGS: Final = 0x400
 COMPOSITION_OFFSET: Final = 0x800
 PER_SAMPLE_FIELDS: Final = (SAMPLE_DURATION, SAMPLE_SIZE, SAMPLE_FLAGS, COMPOSITION_OFFSET)
+INITIAL_SAMPLES: Final = 4096  # per track; doubled as needed
 # sample flags
 NOT_SYNC_FLAGS: Final = 0x1_0000 | 0x100_0000  # sample_is_non_sync_sample, depends on others
 
@@ -72,24 +80,25 @@ class SampleDefaults:
 
 @dataclass
 class Run:
-    """One ``trun``: its samples are contiguous, so it becomes one chunk of the final file."""
+    """One ``trun`` as read: its samples are contiguous, so it becomes one chunk of the final
+    file."""
 
     track_id: int
     data_start: int  # in the fragmented file
     description_index: int
     decode_time: int  # of its first sample
-    durations: Int64Array
-    sizes: Int64Array
-    flags: Int64Array
-    composition_offsets: Int64Array
+    durations: UInt32Array
+    sizes: UInt32Array
+    sync: BoolArray
+    composition_offsets: Int32Array
 
     @property
     def data_size(self) -> int:
-        return int(self.sizes.sum())
+        return int(self.sizes.sum(dtype=np.int64))
 
     @property
     def decode_end(self) -> int:
-        return self.decode_time + int(self.durations.sum())
+        return self.decode_time + int(self.durations.sum(dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -98,10 +107,10 @@ class TrackSamples:
 
     track_id: int
     first_decode_time: int  # the fragmented file's decode time of sample 0 (the final file's 0)
-    durations: Int64Array
-    sizes: Int64Array
-    composition_offsets: Int64Array
-    sync: NDArray[np.bool_]
+    durations: UInt32Array
+    sizes: UInt32Array
+    composition_offsets: Int32Array
+    sync: BoolArray
     chunk_positions: Int64Array  # where each chunk starts in the payload (from its first byte)
     chunk_samples: Int64Array
     chunk_descriptions: Int64Array
@@ -112,15 +121,15 @@ class TrackSamples:
 
     @property
     def media_duration(self) -> int:
-        return int(self.durations.sum())
+        return int(self.durations.sum(dtype=np.int64))
 
     @property
     def presentation_end(self) -> int:
         """The end of the last sample to be shown, in media time from decode time 0."""
         if not self.count:
             return 0
-        decode_times = np.cumsum(self.durations) - self.durations
-        return int((decode_times + self.composition_offsets + self.durations).max())
+        decode_ends = np.cumsum(self.durations, dtype=np.int64)
+        return int((decode_ends + self.composition_offsets).max())
 
 
 @dataclass(frozen=True)
@@ -185,11 +194,96 @@ def track_defaults(moov: bytes) -> dict[int, SampleDefaults]:
     return defaults
 
 
+class _TrackTable:
+    """One track's samples, appended run by run to arrays grown by doubling: no object is kept
+    per run (a 4-hour part has some 30,000)."""
+
+    def __init__(self, track_id: int) -> None:
+        self.track_id = track_id
+        self.count = 0
+        self.durations = np.zeros(INITIAL_SAMPLES, dtype=np.uint32)
+        self.sizes = np.zeros(INITIAL_SAMPLES, dtype=np.uint32)
+        self.offsets = np.zeros(INITIAL_SAMPLES, dtype=np.int32)
+        self.sync = np.zeros(INITIAL_SAMPLES, dtype=np.bool_)
+        self.first_decode_time: int | None = None
+        self.decode_end = 0  # where the next run decodes unless its tfdt says otherwise
+        self.run_starts: list[int] = []  # in the fragmented file
+        self.run_sizes: list[int] = []
+        self.run_counts: list[int] = []
+        self.run_descriptions: list[int] = []
+
+    def append(self, run: Run) -> None:
+        count = len(run.sizes)
+        if not count:
+            return
+        if self.first_decode_time is None:
+            self.first_decode_time = run.decode_time
+        elif run.decode_time != self.decode_end:
+            self._absorb(run.decode_time - self.decode_end)
+        start, end = self.count, self.count + count
+        self._reserve(end)
+        self.durations[start:end] = run.durations
+        self.sizes[start:end] = run.sizes
+        self.offsets[start:end] = run.composition_offsets
+        self.sync[start:end] = run.sync
+        self.count = end
+        self.decode_end = run.decode_end
+        self.run_starts.append(run.data_start)
+        self.run_sizes.append(run.data_size)
+        self.run_counts.append(count)
+        self.run_descriptions.append(run.description_index)
+
+    def samples(self, locate: _PayloadMap) -> TrackSamples:
+        count = self.count
+        positions = [
+            locate.position(start, size) for start, size in zip(self.run_starts, self.run_sizes, strict=True)
+        ]
+        return TrackSamples(
+            track_id=self.track_id,
+            first_decode_time=self.first_decode_time or 0,
+            durations=self.durations[:count],
+            sizes=self.sizes[:count],
+            composition_offsets=self.offsets[:count],
+            sync=self.sync[:count],
+            chunk_positions=np.array(positions, dtype=np.int64),
+            chunk_samples=np.array(self.run_counts, dtype=np.int64),
+            chunk_descriptions=np.array(self.run_descriptions, dtype=np.int64),
+        )
+
+    def _absorb(self, gap: int) -> None:
+        """The last sample's duration takes up a ``tfdt`` that does not follow on."""
+        duration = int(self.durations[self.count - 1]) + gap
+        if not 0 <= duration <= MAX_UINT32:
+            raise ValueError(f"track {self.track_id}'s decode times do not follow on at a fragment")
+        self.durations[self.count - 1] = duration
+
+    def _reserve(self, needed: int) -> None:
+        capacity = len(self.durations)
+        if needed <= capacity:
+            return
+        capacity = max(needed, 2 * capacity)
+        self.durations = _grown(self.durations, self.count, capacity)
+        self.sizes = _grown(self.sizes, self.count, capacity)
+        self.offsets = _grown(self.offsets, self.count, capacity)
+        self.sync = _grown(self.sync, self.count, capacity)
+
+
+ArrayT = TypeVar("ArrayT", bound=np.generic)
+
+
+def _grown(array: NDArray[ArrayT], used: int, capacity: int) -> NDArray[ArrayT]:
+    grown = np.zeros(capacity, dtype=array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
 @dataclass
 class _FragmentParser:
     defaults: dict[int, SampleDefaults]
-    runs: list[Run] = field(default_factory=list)
-    next_decode_time: dict[int, int] = field(default_factory=dict)
+    tables: dict[int, _TrackTable] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tables = {track_id: _TrackTable(track_id) for track_id in self.defaults}
 
     def moof(self, data: bytes, moof_start: int) -> None:
         (moof,) = child_boxes(data)
@@ -207,7 +301,8 @@ class _FragmentParser:
             return previous_end
         if base is None:
             base = moof_start if tfhd_flags & DEFAULT_BASE_IS_MOOF else previous_end
-        decode_time = self.next_decode_time.get(track_id, 0)
+        table = self.tables[track_id]
+        decode_time = table.decode_end
         if b"tfdt" in children:
             decode_time = _tfdt(payload(data, children[b"tfdt"]))
         data_end = base
@@ -224,9 +319,7 @@ class _FragmentParser:
             )
             data_end = run.data_start + run.data_size
             decode_time = run.decode_end
-            if len(run.sizes):
-                self.runs.append(run)
-        self.next_decode_time[track_id] = decode_time
+            table.append(run)
         return data_end
 
     def _tfhd(self, body: bytes) -> tuple[int, int, int | None, SampleDefaults]:
@@ -260,10 +353,7 @@ class _FragmentParser:
 
     def tracks(self, ranges: list[tuple[int, int]]) -> dict[int, TrackSamples]:
         locate = _PayloadMap(ranges)
-        by_track: dict[int, list[Run]] = {track_id: [] for track_id in self.defaults}
-        for run in self.runs:
-            by_track[run.track_id].append(run)
-        return {track_id: _track_samples(track_id, runs, locate) for track_id, runs in by_track.items()}
+        return {track_id: table.samples(locate) for track_id, table in self.tables.items()}
 
 
 def _tfdt(body: bytes) -> int:
@@ -275,7 +365,7 @@ def _tfdt(body: bytes) -> int:
 def _trun(
     body: bytes, track_id: int, defaults: SampleDefaults, *, base: int, previous_end: int, decode_time: int
 ) -> Run:
-    version, flags = full_box_header(body)
+    _, flags = full_box_header(body)
     (count,) = struct.unpack_from(">I", body, 4)
     position = 8
     data_start = previous_end
@@ -290,20 +380,16 @@ def _trun(
     if position + count * len(present) * 4 > len(body):
         raise ValueError(f"a track run of track {track_id} is shorter than its {count} samples")
     table = np.frombuffer(body, dtype=">u4", count=count * len(present), offset=position)
-    table = table.reshape(count, len(present)).astype(np.int64)
+    table = table.reshape(count, len(present))
 
-    def column(bit: int, default: int) -> Int64Array:
+    def column(bit: int, default: int) -> UInt32Array:
         if bit in present:
-            values: Int64Array = table[:, present.index(bit)].copy()
-            return values
-        return np.full(count, default, dtype=np.int64)
+            return table[:, present.index(bit)].astype(np.uint32)
+        return np.full(count, default, dtype=np.uint32)
 
     sample_flags = column(SAMPLE_FLAGS, defaults.flags)
     if first_flags is not None and count:
         sample_flags[0] = first_flags
-    offsets = column(COMPOSITION_OFFSET, 0)
-    if version == 1:  # signed composition offsets
-        offsets = np.where(offsets >= 1 << 31, offsets - (1 << 32), offsets)
     return Run(
         track_id=track_id,
         data_start=data_start,
@@ -311,8 +397,8 @@ def _trun(
         decode_time=decode_time,
         durations=column(SAMPLE_DURATION, defaults.duration),
         sizes=column(SAMPLE_SIZE, defaults.size),
-        flags=sample_flags,
-        composition_offsets=offsets,
+        sync=(sample_flags & NOT_SYNC_FLAGS) == 0,
+        composition_offsets=column(COMPOSITION_OFFSET, 0).view(np.int32),
     )
 
 
@@ -331,29 +417,3 @@ class _PayloadMap:
         if index < 0 or start + size > self._ends[index]:
             raise ValueError(f"a track run's {size} bytes at {start} are not inside one mdat")
         return self._positions[index] + start - self._starts[index]
-
-
-def _track_samples(track_id: int, runs: list[Run], locate: _PayloadMap) -> TrackSamples:
-    for previous, run in itertools.pairwise(runs):
-        gap = run.decode_time - previous.decode_end
-        if gap:
-            if previous.durations[-1] + gap < 0:
-                raise ValueError(f"track {track_id}'s decode times go backwards at a fragment")
-            previous.durations[-1] += gap
-
-    def joined(name: str) -> Int64Array:
-        if not runs:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate([getattr(run, name) for run in runs]).astype(np.int64)
-
-    return TrackSamples(
-        track_id=track_id,
-        first_decode_time=runs[0].decode_time if runs else 0,
-        durations=joined("durations"),
-        sizes=joined("sizes"),
-        composition_offsets=joined("composition_offsets"),
-        sync=(joined("flags") & NOT_SYNC_FLAGS) == 0,
-        chunk_positions=np.array([locate.position(run.data_start, run.data_size) for run in runs], np.int64),
-        chunk_samples=np.array([len(run.sizes) for run in runs], dtype=np.int64),
-        chunk_descriptions=np.array([run.description_index for run in runs], dtype=np.int64),
-    )

@@ -24,9 +24,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from recorder.engine.output.muxers.mp4_boxes import (
     MAX_UINT32,
@@ -37,7 +38,12 @@ from recorder.engine.output.muxers.mp4_boxes import (
     make_full_box,
     payload,
 )
-from recorder.engine.output.muxers.mp4_fragments import Int64Array, TrackSamples
+from recorder.engine.output.muxers.mp4_fragments import (
+    Int32Array,
+    Int64Array,
+    TrackSamples,
+    UInt32Array,
+)
 
 EMPTY_EDIT: Final = -1  # media_time of an edit that shows nothing (a delay)
 RATE_ONE: Final = 0x0001_0000  # media_rate_integer 1, media_rate_fraction 0
@@ -216,12 +222,12 @@ def chunk_offsets(offsets: Int64Array, *, wide: bool) -> bytes:
     return make_full_box(b"stco", 0, 0, _counted(offsets))
 
 
-def _stts(durations: Int64Array) -> bytes:
+def _stts(durations: UInt32Array) -> bytes:
     counts, values = _run_lengths(durations)
     return make_full_box(b"stts", 0, 0, _counted(np.column_stack((counts, values))))
 
 
-def _ctts(offsets: Int64Array) -> bytes:
+def _ctts(offsets: Int32Array) -> bytes:
     counts, values = _run_lengths(offsets)
     signed = bool((values < 0).any())
     table = np.column_stack((counts, values))
@@ -236,13 +242,13 @@ def _stsc(samples: TrackSamples) -> bytes:
     return make_full_box(b"stsc", 0, 0, _counted(np.column_stack((first_chunks, keys[starts]))))
 
 
-def _stsz(sizes: Int64Array) -> bytes:
+def _stsz(sizes: UInt32Array) -> bytes:
     if len(sizes) and bool((sizes == sizes[0]).all()):
         return make_full_box(b"stsz", 0, 0, struct.pack(">II", int(sizes[0]), len(sizes)))
     return make_full_box(b"stsz", 0, 0, struct.pack(">I", 0), _counted(sizes))
 
 
-def _counted(table: Int64Array, dtype: str = ">u4") -> bytes:
+def _counted(table: NDArray[Any], dtype: str = ">u4") -> bytes:
     """An entry count and the entries (rows of ``table``) as big-endian integers."""
     if len(table):
         info = np.iinfo(np.dtype(dtype))
@@ -251,10 +257,11 @@ def _counted(table: Int64Array, dtype: str = ">u4") -> bytes:
     return struct.pack(">I", len(table)) + np.ascontiguousarray(table, dtype=dtype).tobytes()
 
 
-def _run_lengths(values: Int64Array) -> tuple[Int64Array, Int64Array]:
+def _run_lengths(values: NDArray[Any]) -> tuple[Int64Array, Int64Array]:
+    """(run lengths, values) of the runs of equal values."""
     if not len(values):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.diff(values)) + 1
+    starts = np.flatnonzero(values[1:] != values[:-1]) + 1
     starts = np.concatenate(([0], starts))
     counts = np.diff(np.append(starts, len(values)))
     return counts.astype(np.int64), values[starts].astype(np.int64)
@@ -340,8 +347,10 @@ def _rescale_up(value: int, to_timescale: int, from_timescale: int) -> int:
 
 
 def _no_samples(track_id: int) -> TrackSamples:
-    empty = np.zeros(0, dtype=np.int64)
-    return TrackSamples(track_id, 0, empty, empty, empty, np.zeros(0, dtype=bool), empty, empty, empty)
+    none = np.zeros(0, dtype=np.uint32)
+    chunks = np.zeros(0, dtype=np.int64)
+    offsets = np.zeros(0, dtype=np.int32)
+    return TrackSamples(track_id, 0, none, none, offsets, np.zeros(0, dtype=bool), chunks, chunks, chunks)
 
 
 def _find(data: bytes, parent: Box, kind: bytes) -> Box | None:
