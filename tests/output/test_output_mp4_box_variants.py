@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from recorder.engine.output.muxers.mp4_boxes import Box, child_boxes, make_box, make_full_box, top_level_boxes
-from recorder.engine.output.muxers.mp4_fragments import TrackSamples, read_fragmented
+from recorder.engine.output.muxers.mp4_fragments import read_fragmented
 from recorder.engine.output.muxers.mp4_layout import FragmentScanner, progressive_header, write_progressive
 from recorder.engine.output.muxers.mp4_moov import chunk_offsets
+from recorder.engine.output.muxers.mp4_samples import TrackSamples
 from recorder.engine.spec import FileFormat
 from tests.output.fragmented_copies import keeping_fragmented_files, packets_by_stream, payload_ranges_bytes
 from tests.output.output_media import audio_output, config, record, video_output

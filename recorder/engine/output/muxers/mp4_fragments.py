@@ -18,36 +18,33 @@ on other samples" in its flags. Composition offsets are read as signed, as FFmpe
 (its muxer writes version 0 only when none is negative). Decode times come from ``tfdt``
 where present; should one disagree with the previous run's end, the previous sample's
 duration absorbs the difference (a progressive file has no other way to say it).
-
-Sample tables are held at their width in the file (32 bits; a byte for the sync flag): a
-4-hour part has about a million samples, and this runs inside the recorder process.
 """
 
 from __future__ import annotations
 
-import bisect
 import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final
 
 import numpy as np
-from numpy.typing import NDArray
 
 from recorder.engine.output.muxers.mp4_boxes import (
-    MAX_UINT32,
     Box,
     child_boxes,
     full_box_header,
     payload,
     top_level_boxes,
 )
-
-Int64Array = NDArray[np.int64]
-UInt32Array = NDArray[np.uint32]
-Int32Array = NDArray[np.int32]
-BoolArray = NDArray[np.bool_]
+from recorder.engine.output.muxers.mp4_samples import (
+    BoolArray,
+    Int32Array,
+    PayloadMap,
+    TrackSamples,
+    TrackTable,
+    UInt32Array,
+)
 
 # tfhd flags
 BASE_DATA_OFFSET: Final = 0x1
@@ -65,7 +62,6 @@ SAMPLE_SIZE: Final = 0x200
 SAMPLE_FLAGS: Final = 0x400
 COMPOSITION_OFFSET: Final = 0x800
 PER_SAMPLE_FIELDS: Final = (SAMPLE_DURATION, SAMPLE_SIZE, SAMPLE_FLAGS, COMPOSITION_OFFSET)
-INITIAL_SAMPLES: Final = 4096  # per track; doubled as needed
 # sample flags
 NOT_SYNC_FLAGS: Final = 0x1_0000 | 0x100_0000  # sample_is_non_sync_sample, depends on others
 
@@ -99,37 +95,6 @@ class Run:
     @property
     def decode_end(self) -> int:
         return self.decode_time + int(self.durations.sum(dtype=np.int64))
-
-
-@dataclass(frozen=True)
-class TrackSamples:
-    """One track's samples in decode order, with the chunks (runs) that hold them."""
-
-    track_id: int
-    first_decode_time: int  # the fragmented file's decode time of sample 0 (the final file's 0)
-    durations: UInt32Array
-    sizes: UInt32Array
-    composition_offsets: Int32Array
-    sync: BoolArray
-    chunk_positions: Int64Array  # where each chunk starts in the payload (from its first byte)
-    chunk_samples: Int64Array
-    chunk_descriptions: Int64Array
-
-    @property
-    def count(self) -> int:
-        return len(self.durations)
-
-    @property
-    def media_duration(self) -> int:
-        return int(self.durations.sum(dtype=np.int64))
-
-    @property
-    def presentation_end(self) -> int:
-        """The end of the last sample to be shown, in media time from decode time 0."""
-        if not self.count:
-            return 0
-        decode_ends = np.cumsum(self.durations, dtype=np.int64)
-        return int((decode_ends + self.composition_offsets).max())
 
 
 @dataclass(frozen=True)
@@ -194,96 +159,13 @@ def track_defaults(moov: bytes) -> dict[int, SampleDefaults]:
     return defaults
 
 
-class _TrackTable:
-    """One track's samples, appended run by run to arrays grown by doubling: no object is kept
-    per run (a 4-hour part has some 30,000)."""
-
-    def __init__(self, track_id: int) -> None:
-        self.track_id = track_id
-        self.count = 0
-        self.durations = np.zeros(INITIAL_SAMPLES, dtype=np.uint32)
-        self.sizes = np.zeros(INITIAL_SAMPLES, dtype=np.uint32)
-        self.offsets = np.zeros(INITIAL_SAMPLES, dtype=np.int32)
-        self.sync = np.zeros(INITIAL_SAMPLES, dtype=np.bool_)
-        self.first_decode_time: int | None = None
-        self.decode_end = 0  # where the next run decodes unless its tfdt says otherwise
-        self.run_starts: list[int] = []  # in the fragmented file
-        self.run_sizes: list[int] = []
-        self.run_counts: list[int] = []
-        self.run_descriptions: list[int] = []
-
-    def append(self, run: Run) -> None:
-        count = len(run.sizes)
-        if not count:
-            return
-        if self.first_decode_time is None:
-            self.first_decode_time = run.decode_time
-        elif run.decode_time != self.decode_end:
-            self._absorb(run.decode_time - self.decode_end)
-        start, end = self.count, self.count + count
-        self._reserve(end)
-        self.durations[start:end] = run.durations
-        self.sizes[start:end] = run.sizes
-        self.offsets[start:end] = run.composition_offsets
-        self.sync[start:end] = run.sync
-        self.count = end
-        self.decode_end = run.decode_end
-        self.run_starts.append(run.data_start)
-        self.run_sizes.append(run.data_size)
-        self.run_counts.append(count)
-        self.run_descriptions.append(run.description_index)
-
-    def samples(self, locate: _PayloadMap) -> TrackSamples:
-        count = self.count
-        positions = [
-            locate.position(start, size) for start, size in zip(self.run_starts, self.run_sizes, strict=True)
-        ]
-        return TrackSamples(
-            track_id=self.track_id,
-            first_decode_time=self.first_decode_time or 0,
-            durations=self.durations[:count],
-            sizes=self.sizes[:count],
-            composition_offsets=self.offsets[:count],
-            sync=self.sync[:count],
-            chunk_positions=np.array(positions, dtype=np.int64),
-            chunk_samples=np.array(self.run_counts, dtype=np.int64),
-            chunk_descriptions=np.array(self.run_descriptions, dtype=np.int64),
-        )
-
-    def _absorb(self, gap: int) -> None:
-        """The last sample's duration takes up a ``tfdt`` that does not follow on."""
-        duration = int(self.durations[self.count - 1]) + gap
-        if not 0 <= duration <= MAX_UINT32:
-            raise ValueError(f"track {self.track_id}'s decode times do not follow on at a fragment")
-        self.durations[self.count - 1] = duration
-
-    def _reserve(self, needed: int) -> None:
-        capacity = len(self.durations)
-        if needed <= capacity:
-            return
-        capacity = max(needed, 2 * capacity)
-        self.durations = _grown(self.durations, self.count, capacity)
-        self.sizes = _grown(self.sizes, self.count, capacity)
-        self.offsets = _grown(self.offsets, self.count, capacity)
-        self.sync = _grown(self.sync, self.count, capacity)
-
-
-ArrayT = TypeVar("ArrayT", bound=np.generic)
-
-
-def _grown(array: NDArray[ArrayT], used: int, capacity: int) -> NDArray[ArrayT]:
-    grown = np.zeros(capacity, dtype=array.dtype)
-    grown[:used] = array[:used]
-    return grown
-
-
 @dataclass
 class _FragmentParser:
     defaults: dict[int, SampleDefaults]
-    tables: dict[int, _TrackTable] = field(init=False)
+    tables: dict[int, TrackTable] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tables = {track_id: _TrackTable(track_id) for track_id in self.defaults}
+        self.tables = {track_id: TrackTable(track_id) for track_id in self.defaults}
 
     def moof(self, data: bytes, moof_start: int) -> None:
         (moof,) = child_boxes(data)
@@ -352,7 +234,7 @@ class _FragmentParser:
         return track_id, flags, base, defaults
 
     def tracks(self, ranges: list[tuple[int, int]]) -> dict[int, TrackSamples]:
-        locate = _PayloadMap(ranges)
+        locate = PayloadMap(ranges)
         return {track_id: table.samples(locate) for track_id, table in self.tables.items()}
 
 
@@ -400,20 +282,3 @@ def _trun(
         sync=(sample_flags & NOT_SYNC_FLAGS) == 0,
         composition_offsets=column(COMPOSITION_OFFSET, 0).view(np.int32),
     )
-
-
-class _PayloadMap:
-    """Offsets in the fragmented file -> positions in the concatenated ``mdat`` payloads."""
-
-    def __init__(self, ranges: list[tuple[int, int]]) -> None:
-        self._starts = [start for start, _ in ranges]
-        self._ends = [start + length for start, length in ranges]
-        self._positions = [0]
-        for _, length in ranges:
-            self._positions.append(self._positions[-1] + length)
-
-    def position(self, start: int, size: int) -> int:
-        index = bisect.bisect_right(self._starts, start) - 1
-        if index < 0 or start + size > self._ends[index]:
-            raise ValueError(f"a track run's {size} bytes at {start} are not inside one mdat")
-        return self._positions[index] + start - self._starts[index]

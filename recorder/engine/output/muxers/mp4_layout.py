@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from recorder.engine.output.muxers.mp4_boxes import mdat_header, top_level_boxes
-from recorder.engine.output.muxers.mp4_fragments import TrackSamples, read_fragmented
+from recorder.engine.output.muxers.mp4_fragments import read_fragmented
 from recorder.engine.output.muxers.mp4_moov import ProgressiveMoov, progressive_ftyp
+from recorder.engine.output.muxers.mp4_samples import TrackSamples
 
 COPY_CHUNK_BYTES: Final = 8 << 20
 

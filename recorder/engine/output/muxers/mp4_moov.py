@@ -38,12 +38,7 @@ from recorder.engine.output.muxers.mp4_boxes import (
     make_full_box,
     payload,
 )
-from recorder.engine.output.muxers.mp4_fragments import (
-    Int32Array,
-    Int64Array,
-    TrackSamples,
-    UInt32Array,
-)
+from recorder.engine.output.muxers.mp4_samples import Int32Array, Int64Array, TrackSamples, UInt32Array
 
 EMPTY_EDIT: Final = -1  # media_time of an edit that shows nothing (a delay)
 RATE_ONE: Final = 0x0001_0000  # media_rate_integer 1, media_rate_fraction 0
