@@ -1,0 +1,152 @@
+"""The delivery worker: claims due callbacks and posts them from a small thread pool.
+
+- At least once: a row leaves ``pending`` only after a 2xx answer (``delivered``) or when its
+  retry window is over (``failed``). A worker that dies mid-attempt leaves a claim that runs out
+  after ``lease``; the next worker posts the row again.
+- Several workers (threads of ``manage.py serve``, ``manage.py deliver_callbacks`` processes) can
+  run on one database: a claim is a conditional UPDATE that only one of them wins, and rows being
+  claimed elsewhere are skipped (``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has it).
+- One slow receiver never holds up the others: each worker keeps at most ``per_app`` attempts of
+  one AppId in flight, so the rest of its pool stays free for other AppIds.
+- Order between callbacks of one AppId is not guaranteed (retries, parallel attempts);
+  receivers order by EventTime and deduplicate by EventId.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from recorder.models import CallbackDelivery, DeliveryState
+from recorder.outbox import attempts, wakeup
+
+log = logging.getLogger(__name__)
+
+# Candidates looked at per free slot: rows of AppIds already at their limit are passed over.
+CANDIDATES_PER_SLOT = 4
+LEASE_MARGIN_SECONDS = 30
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        concurrency: int | None = None,
+        per_app: int | None = None,
+        poll_seconds: float | None = None,
+    ) -> None:
+        self.concurrency = concurrency or settings.CALLBACK_CONCURRENCY
+        self.per_app = per_app or settings.CALLBACK_CONCURRENCY_PER_APP
+        self.poll_seconds = poll_seconds or settings.CALLBACK_POLL_SECONDS
+        self.name = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="callback")
+        self._in_flight: dict[int, tuple[int, Future[None]]] = {}  # delivery pk -> (app pk, attempt)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        # An attempt ends by its deadline; the margin covers writing its outcome on a busy database.
+        return timedelta(seconds=float(settings.CALLBACK_TIMEOUT_SECONDS) * 2 + LEASE_MARGIN_SECONDS)
+
+    # -- running --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="callback-worker", daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        """Claim and post until ``shutdown``; the body of the thread, or of a foreground command."""
+        wakeup.listen(self._wake)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self.dispatch_due()
+                except Exception:
+                    log.exception("callback worker loop failed; continuing")
+                finally:
+                    close_old_connections()
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+        finally:
+            wakeup.forget(self._wake)
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Stop claiming; attempts in flight finish (each ends by its own deadline)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._in_flight)
+
+    # -- one round --------------------------------------------------------------------------------
+
+    def dispatch_due(self) -> int:
+        """Claim what this worker has room for and start posting it; returns how many it claimed."""
+        with self._lock:
+            free = self.concurrency - len(self._in_flight)
+            busy = Counter(app_pk for app_pk, _ in self._in_flight.values())
+        if free <= 0 or self._stopping.is_set():
+            return 0
+        claimed = self._claim(free, busy)
+        for delivery_pk, app_pk in claimed:
+            future = self._pool.submit(self._attempt, delivery_pk)
+            with self._lock:
+                self._in_flight[delivery_pk] = (app_pk, future)
+            future.add_done_callback(lambda _, pk=delivery_pk: self._done(pk))
+        return len(claimed)
+
+    def _claim(self, free: int, busy: Counter[int]) -> list[tuple[int, int]]:
+        now = timezone.now()
+        claimable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        due = (
+            CallbackDelivery.objects.filter(claimable, state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "app_id")
+        )
+        claimed: list[tuple[int, int]] = []
+        with transaction.atomic():
+            if connection.features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True)
+            for delivery_pk, app_pk in due[: free * CANDIDATES_PER_SLOT]:
+                if len(claimed) == free or busy[app_pk] >= self.per_app:
+                    continue
+                won = CallbackDelivery.objects.filter(
+                    claimable, pk=delivery_pk, state=DeliveryState.PENDING
+                ).update(claimed_by=self.name, claimed_until=now + self.lease)
+                if won:
+                    claimed.append((delivery_pk, app_pk))
+                    busy[app_pk] += 1
+        return claimed
+
+    def _attempt(self, delivery_pk: int) -> None:
+        try:
+            attempts.attempt(delivery_pk, self.name)
+        except Exception:
+            # The claim runs out and the row is posted again: nothing is lost.
+            log.exception("callback delivery %s: the attempt failed unexpectedly", delivery_pk)
+        finally:
+            close_old_connections()
+
+    def _done(self, delivery_pk: int) -> None:
+        with self._lock:
+            self._in_flight.pop(delivery_pk, None)
+        self._wake.set()  # a slot is free: look for more work now rather than at the next poll
