@@ -21,6 +21,7 @@ from recorder.outbox import envelope, post
 
 log = logging.getLogger(__name__)
 
+_JITTER = random.Random()
 TURNED_OFF = "callbacks are turned off for this AppId (no URL, or disabled)"
 
 
@@ -46,8 +47,9 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: between half and all of first x 2^(attempts-1), capped."""
     first = float(settings.CALLBACK_RETRY_FIRST_SECONDS)
     cap = float(settings.CALLBACK_RETRY_MAX_SECONDS)
-    ceiling = min(cap, first * 2 ** min(attempts - 1, 40))
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    ceiling = min(cap, first * 2.0 ** min(attempts - 1, 40))
+    jitter = rng if rng is not None else _JITTER
+    return ceiling / 2 + jitter.uniform(0, ceiling / 2)
 
 
 def _envelope_of(delivery: CallbackDelivery) -> envelope.Envelope:
@@ -107,6 +109,11 @@ def _record(delivery: CallbackDelivery, claim: str, started_at: datetime, result
 
 def _give_up(delivery: CallbackDelivery, claim: str, reason: str) -> None:
     CallbackDelivery.objects.filter(pk=delivery.pk, claimed_by=claim).update(
-        state=DeliveryState.FAILED, last_error=reason, claimed_by="", claimed_until=None, resend_requested=False
+        state=DeliveryState.FAILED,
+        last_error=reason,
+        claimed_by="",
+        claimed_until=None,
+        resend_requested=False,
     )
-    log.info("callback %s %s of AppId %s: %s", delivery.event_type, delivery.event_id, delivery.app.app_id, reason)
+    app_id = delivery.app.app_id
+    log.info("callback %s %s of AppId %s: %s", delivery.event_type, delivery.event_id, app_id, reason)

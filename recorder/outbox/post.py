@@ -13,6 +13,7 @@ may carry a token in its query or password).
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import socket
 import ssl
@@ -91,10 +92,8 @@ def _cut(connection: http.client.HTTPConnection) -> None:
     sock = connection.sock
     if sock is None:
         return
-    try:
+    with contextlib.suppress(OSError):  # already closed: the attempt ended on its own
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed: the attempt ended on its own
 
 
 def _status_error(status: int) -> str:

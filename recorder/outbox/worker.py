@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -84,10 +85,14 @@ class DeliveryWorker:
         finally:
             wakeup.forget(self._wake)
 
-    def shutdown(self, timeout: float | None = None) -> None:
-        """Stop claiming; attempts in flight finish (each ends by its own deadline)."""
+    def stop(self) -> None:
+        """Stop claiming (safe from a signal handler); ``shutdown`` also waits for attempts in flight."""
         self._stopping.set()
         self._wake.set()
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Stop claiming; attempts in flight finish (each ends by its own deadline)."""
+        self.stop()
         if self._thread is not None:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True)
@@ -111,7 +116,7 @@ class DeliveryWorker:
             future = self._pool.submit(self._attempt, delivery_pk)
             with self._lock:
                 self._in_flight[delivery_pk] = (app_pk, future)
-            future.add_done_callback(lambda _, pk=delivery_pk: self._done(pk))
+            future.add_done_callback(functools.partial(self._done, delivery_pk))
         return len(claimed)
 
     def _claim(self, free: int, busy: Counter[int]) -> list[tuple[int, int]]:
@@ -146,7 +151,7 @@ class DeliveryWorker:
         finally:
             close_old_connections()
 
-    def _done(self, delivery_pk: int) -> None:
+    def _done(self, delivery_pk: int, _: Future[None]) -> None:
         with self._lock:
             self._in_flight.pop(delivery_pk, None)
         self._wake.set()  # a slot is free: look for more work now rather than at the next poll
