@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS.update(
         "ENUM_NAME_OVERRIDES": {
             "TaskStateEnum": "recorder.models.tasks.TaskState",
             "StreamStateEnum": "recorder.models.rooms.StreamState",
+            "DeliveryStateEnum": "recorder.models.outbox.DeliveryState",
         },
     }
 )
