@@ -50,7 +50,9 @@ def test_it_lists_the_callbacks_of_an_app_and_of_a_task(alice: Tenant, method: s
     lifecycle.record_event(second, "upload_started", {"file": 1, "object_key": "k", "size": 3})
     caller = caller_for(method, alice)
 
-    listed = caller.get(DELIVERIES).json()
+    response = caller.get(DELIVERIES)
+    assert HOOK_SECRET not in response.content.decode()
+    listed = response.json()
     assert listed["count"] == 3
     assert [row["event_type"] for row in listed["results"]] == [
         "RecordUploadStarted",
