@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,6 +96,25 @@ def test_it_posts_an_envelope_whose_signature_verifies(
     delivery = CallbackDelivery.objects.get()
     assert (str(delivery.event_id), delivery.event_data) == (envelope["EventId"], envelope["EventData"])
     assert (delivery.attempts, delivery.last_status) == (1, 200)
+
+
+def test_the_documented_receiver_check_accepts_a_real_callback(
+    alice: Tenant, receiver: Receiver, run_worker: RunWorker
+) -> None:
+    document = (Path(__file__).resolve().parents[2] / "docs" / "callbacks.md").read_text()
+    snippet = document.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # the receiver's code exactly as docs/callbacks.md shows it
+    point_callbacks(alice, receiver.url)
+    recording_task(alice)
+    run_worker()
+
+    [request] = receiver.wait_for(1)
+
+    verified = namespace["verify"](request.body, HOOK_SECRET)
+    assert verified["EventData"]["TaskId"] == "t1"
+    with pytest.raises(ValueError, match="bad signature"):
+        namespace["verify"](request.body, "not the secret")
 
 
 def test_it_retries_a_failing_receiver_with_the_same_event_id(
