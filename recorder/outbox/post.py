@@ -6,13 +6,12 @@ timeout does not (a receiver that trickles bytes would reset it forever). A watc
 socket down at the deadline instead.
 
 Redirects are not followed: a receiver that moved is a configuration to fix, and following one
-could send signed events to another host. Errors describe what went wrong without the URL (it
-may carry a token in its query or password).
+could send signed events to another host. Errors describe what went wrong without the URL (its
+query may carry a token).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import socket
@@ -20,9 +19,10 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import urlsplit
 
 USER_AGENT = "rtc-recorder-callbacks/1"
+HEADERS = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close"}
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def post_json(url: str, body: bytes, *, timeout: float, snippet_chars: int) -> P
     answered_after = 0.0
     response_text = ""
     try:
-        connection.request("POST", _target(parts.path, parts.query), body, _headers(parts))
+        connection.request("POST", _target(parts.path, parts.query), body, HEADERS)
         response = connection.getresponse()
         answered_after = time.monotonic() - started
         status = response.status
@@ -74,13 +74,6 @@ def _target(path: str, query: str) -> str:
     return f"{target}?{query}" if query else target
 
 
-def _headers(parts: SplitResult) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Connection": "close"}
-    if parts.username is not None:
-        # http://user:password@host/ is sent as Basic authentication, as browsers and curl do.
-        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
-    return headers
 
 
 def _snippet(response: http.client.HTTPResponse, chars: int) -> str:
