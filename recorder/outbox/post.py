@@ -74,8 +74,6 @@ def _target(path: str, query: str) -> str:
     return f"{target}?{query}" if query else target
 
 
-
-
 def _snippet(response: http.client.HTTPResponse, chars: int) -> str:
     # Four bytes per character at most in UTF-8; a receiver's answer is never read beyond that.
     return response.read(chars * 4).decode("utf-8", errors="replace")[:chars]
