@@ -64,6 +64,11 @@ class CallbackDelivery(models.Model):
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
 
+    @property
+    def last_error_detail(self) -> str:
+        """The last error, unless it only repeats the HTTP status (``HTTP 500``)."""
+        return "" if self.last_error == f"HTTP {self.last_status}" else self.last_error
+
 
 class CallbackAttempt(models.Model):
     """One POST of a delivery: what the receiver answered, or why there was no answer."""

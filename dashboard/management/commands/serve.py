@@ -40,6 +40,7 @@ class Command(BaseCommand):
         if settings.CALLBACK_DELIVERY == "local":
             callbacks = DeliveryWorker()
             callbacks.start()
+            self.stdout.write(f"Delivering callbacks, up to {callbacks.concurrency} at once.")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
         try:
             CommandLineInterface().run(
