@@ -74,7 +74,7 @@ class CallbackAttempt(models.Model):
     """One POST of a delivery: what the receiver answered, or why there was no answer."""
 
     delivery = models.ForeignKey(CallbackDelivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveIntegerField()  # 1 for the first attempt of the delivery
+    number = models.PositiveIntegerField()  # 1, 2, ... in the order the outcomes were recorded
     manual = models.BooleanField(default=False)  # a re-send asked for by a person or a REST call
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField()

@@ -64,10 +64,8 @@ def _envelope_of(delivery: CallbackDelivery) -> envelope.Envelope:
 
 
 def _record(delivery: CallbackDelivery, claim: str, started_at: datetime, result: post.PostResult) -> None:
-    number = delivery.attempts + 1
     now = timezone.now()
     changes: dict[str, object] = {
-        "attempts": number,
         "last_status": result.status,
         "last_response": result.response,
         "last_error": result.error[:ERROR_CHARS],
@@ -75,17 +73,20 @@ def _record(delivery: CallbackDelivery, claim: str, started_at: datetime, result
         "claimed_until": None,
         "resend_requested": False,
     }
-    if result.succeeded:
-        changes.update(state=DeliveryState.DELIVERED, delivered_at=now)
-    else:
-        next_attempt = now + timedelta(seconds=retry_delay(number))
-        gave_up = next_attempt > delivery.retry_until
-        changes.update(
-            state=DeliveryState.FAILED if gave_up else DeliveryState.PENDING, next_attempt_at=next_attempt
-        )
     with transaction.atomic():
+        # Locked: attempts of one row that overlap (a re-send during an attempt) count one by one.
+        row = CallbackDelivery.objects.select_for_update().get(pk=delivery.pk)
+        number = row.attempts + 1
+        if result.succeeded:
+            changes.update(state=DeliveryState.DELIVERED, delivered_at=now)
+        else:
+            next_attempt = now + timedelta(seconds=retry_delay(number))
+            gave_up = next_attempt > row.retry_until
+            changes.update(
+                state=DeliveryState.FAILED if gave_up else DeliveryState.PENDING, next_attempt_at=next_attempt
+            )
         CallbackAttempt.objects.create(
-            delivery=delivery,
+            delivery=row,
             number=number,
             manual=delivery.resend_requested,
             started_at=started_at,
@@ -95,7 +96,9 @@ def _record(delivery: CallbackDelivery, claim: str, started_at: datetime, result
             response_snippet=result.response,
             succeeded=result.succeeded,
         )
-        kept = CallbackDelivery.objects.filter(pk=delivery.pk, claimed_by=claim).update(**changes)
+        held = row.claimed_by == claim
+        # Every POST counts; only the holder of the claim decides what happens next.
+        CallbackDelivery.objects.filter(pk=row.pk).update(attempts=number, **(changes if held else {}))
     outcome = "delivered" if result.succeeded else f"failed ({result.error})"
     log.info(
         "callback %s %s of AppId %s: attempt %s %s",
@@ -103,7 +106,7 @@ def _record(delivery: CallbackDelivery, claim: str, started_at: datetime, result
         delivery.event_id,
         delivery.app.app_id,
         number,
-        outcome if kept else f"{outcome}; the delivery was re-sent or re-claimed meanwhile",
+        outcome if held else f"{outcome}; the delivery was re-sent or re-claimed meanwhile",
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import secrets
 import socket
 import threading
 import uuid
@@ -52,7 +53,7 @@ class DeliveryWorker:
         self.poll_seconds = poll_seconds or settings.CALLBACK_POLL_SECONDS
         self.name = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="callback")
-        self._in_flight: dict[int, tuple[int, Future[None]]] = {}  # delivery pk -> (app pk, attempt)
+        self._in_flight: dict[str, tuple[int, Future[None]]] = {}  # claim -> (app pk, attempt)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -115,14 +116,16 @@ class DeliveryWorker:
         if free <= 0 or self._stopping.is_set():
             return 0
         claimed = self._claim(free, busy)
-        for delivery_pk, app_pk in claimed:
-            future = self._pool.submit(self._attempt, delivery_pk)
+        for delivery_pk, app_pk, claim in claimed:
+            future = self._pool.submit(self._attempt, delivery_pk, claim)
             with self._lock:
-                self._in_flight[delivery_pk] = (app_pk, future)
-            future.add_done_callback(functools.partial(self._done, delivery_pk))
+                self._in_flight[claim] = (app_pk, future)
+            future.add_done_callback(functools.partial(self._done, claim))
         return len(claimed)
 
-    def _claim(self, free: int, busy: Counter[int]) -> list[tuple[int, int]]:
+    def _claim(self, free: int, busy: Counter[int]) -> list[tuple[int, int, str]]:
+        """(delivery pk, app pk, claim) of the rows this worker won; each claim has its own token, so
+        a row re-sent and claimed again while an older attempt is still in flight is told apart."""
         now = timezone.now()
         claimable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
         due = (
@@ -137,7 +140,7 @@ class DeliveryWorker:
         candidates = [pk for pk, _ in due[: free * CANDIDATES_PER_SLOT]]
         if not candidates:
             return []
-        claimed: list[tuple[int, int]] = []
+        claimed: list[tuple[int, int, str]] = []
         with transaction.atomic():
             due = due.filter(pk__in=candidates)
             if connection.features.has_select_for_update_skip_locked:
@@ -145,24 +148,25 @@ class DeliveryWorker:
             for delivery_pk, app_pk in due:
                 if len(claimed) == free or busy[app_pk] >= self.per_app:
                     continue
+                claim = f"{self.name}/{secrets.token_hex(4)}"
                 won = CallbackDelivery.objects.filter(
                     claimable, pk=delivery_pk, state=DeliveryState.PENDING
-                ).update(claimed_by=self.name, claimed_until=now + self.lease)
+                ).update(claimed_by=claim, claimed_until=now + self.lease)
                 if won:
-                    claimed.append((delivery_pk, app_pk))
+                    claimed.append((delivery_pk, app_pk, claim))
                     busy[app_pk] += 1
         return claimed
 
-    def _attempt(self, delivery_pk: int) -> None:
+    def _attempt(self, delivery_pk: int, claim: str) -> None:
         try:
-            attempts.attempt(delivery_pk, self.name)
+            attempts.attempt(delivery_pk, claim)
         except Exception:
             # The claim runs out and the row is posted again: nothing is lost.
             log.exception("callback delivery %s: the attempt failed unexpectedly", delivery_pk)
         finally:
             close_old_connections()
 
-    def _done(self, delivery_pk: int, _: Future[None]) -> None:
+    def _done(self, claim: str, _: Future[None]) -> None:
         with self._lock:
-            self._in_flight.pop(delivery_pk, None)
+            self._in_flight.pop(claim, None)
         self._wake.set()  # a slot is free: look for more work now rather than at the next poll

@@ -125,6 +125,29 @@ def test_a_rest_resend_posts_the_same_event_again_signed_with_the_current_secret
     assert (detail["state"], detail["attempts"], detail["next_attempt_at"]) == ("delivered", 3, None)
 
 
+def test_a_resend_during_an_attempt_posts_the_callback_again(
+    alice: Tenant, receiver: Receiver, run_worker: RunWorker
+) -> None:
+    point_callbacks(alice, receiver.url)
+    receiver.answer(Answer(200, delay=1.0))
+    recording_task(alice)
+    run_worker()
+    receiver.wait_for(1)  # the first attempt is waiting for its answer
+    delivery = CallbackDelivery.objects.get()
+
+    response = caller_for("basic", alice).post(f"{DELIVERIES}/{delivery.event_id}/resend")
+
+    assert response.status_code == 202
+    first, again = receiver.wait_for(2)
+    wait_until(lambda: CallbackDelivery.objects.get().attempts == 2)
+    wait_until(delivered(delivery))
+    assert first.body == again.body
+    # Numbered as their outcomes come in: the re-send, answered at once, usually finishes first.
+    log = CallbackDelivery.objects.get().attempt_log.all()
+    assert sorted(a.number for a in log) == [1, 2]
+    assert sorted((a.manual, a.succeeded) for a in log) == [(False, True), (True, True)]
+
+
 @pytest.mark.parametrize("method", AUTH_METHODS)
 def test_another_tenant_can_neither_see_nor_resend(alice: Tenant, bob: Tenant, method: str) -> None:
     point_callbacks(alice, "http://hooks.example/rtc")
