@@ -53,7 +53,7 @@ class DeliveryWorker:
         self.poll_seconds = poll_seconds or settings.CALLBACK_POLL_SECONDS
         self.name = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="callback")
-        self._in_flight: dict[str, tuple[int, Future[None]]] = {}  # claim -> (app pk, attempt)
+        self._in_flight: dict[str, int] = {}  # claim -> app pk, for every attempt not finished yet
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -112,14 +112,18 @@ class DeliveryWorker:
         """Claim what this worker has room for and start posting it; returns how many it claimed."""
         with self._lock:
             free = self.concurrency - len(self._in_flight)
-            busy = Counter(app_pk for app_pk, _ in self._in_flight.values())
+            busy = Counter(self._in_flight.values())
         if free <= 0 or self._stopping.is_set():
             return 0
         claimed = self._claim(free, busy)
         for delivery_pk, app_pk, claim in claimed:
-            future = self._pool.submit(self._attempt, delivery_pk, claim)
-            with self._lock:
-                self._in_flight[claim] = (app_pk, future)
+            with self._lock:  # before submitting: a fast attempt may be done before submit returns
+                self._in_flight[claim] = app_pk
+            try:
+                future = self._pool.submit(self._attempt, delivery_pk, claim)
+            except RuntimeError:  # shut down meanwhile: the claim runs out, another worker posts it
+                self._done(claim)
+                continue
             future.add_done_callback(functools.partial(self._done, claim))
         return len(claimed)
 
@@ -166,7 +170,7 @@ class DeliveryWorker:
         finally:
             close_old_connections()
 
-    def _done(self, claim: str, _: Future[None]) -> None:
+    def _done(self, claim: str, _: Future[None] | None = None) -> None:
         with self._lock:
             self._in_flight.pop(claim, None)
         self._wake.set()  # a slot is free: look for more work now rather than at the next poll
