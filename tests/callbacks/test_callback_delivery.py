@@ -194,7 +194,7 @@ def test_a_slow_receiver_does_not_hold_up_another_apps_callbacks(
     try:
         point_callbacks(alice, receiver.url)
         point_callbacks(bob, other.url)
-        receiver.default = Answer(200, delay=3.0)
+        receiver.default = Answer(200, delay=4.5)
         slow = recording_task(alice, "slow")
         for number in range(20):  # a backlog older than bob's callback
             lifecycle.record_event(slow, "upload_started", {"file": number, "object_key": "k", "size": 1})
@@ -204,8 +204,9 @@ def test_a_slow_receiver_does_not_hold_up_another_apps_callbacks(
         run_worker(concurrency=4, per_app=2)
         [request] = other.wait_for(1, timeout=5)
 
-        assert request.at - began < 2.5  # alice's attempts take 3 s each, her backlog 30 s
-        assert len(receiver.requests()) == 2  # alice's receiver holds at most 2 of the 4 slots
+        # Alice's attempts take 4.5 s each and her backlog 45 s: bob waited for neither.
+        assert request.at - began < 4.0
+        assert len([r for r in receiver.requests() if r.at <= request.at]) <= 2  # her 2 of the 4 slots
     finally:
         other.close()
 
