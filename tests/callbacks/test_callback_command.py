@@ -31,6 +31,7 @@ def deliver_callbacks() -> subprocess.Popen[str]:
         "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
         "CALLBACK_POLL_MILLISECONDS": "50",
         "RECORDER_DISPATCH": "none",
+        "PYTHONUNBUFFERED": "1",  # the banner must reach the pipe at once
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "deliver_callbacks", "--concurrency", "4", "--per-app", "4"],
@@ -42,19 +43,28 @@ def deliver_callbacks() -> subprocess.Popen[str]:
     )
 
 
+def wait_for_banner(worker: subprocess.Popen[str]) -> None:
+    """Until the command runs: a SIGTERM before Django has started would just kill it."""
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        if line.startswith("Delivering callbacks as "):
+            return
+    raise AssertionError(f"deliver_callbacks exited with {worker.wait()}")
+
+
 def test_two_worker_processes_post_each_callback_once(alice: Tenant, receiver: Receiver) -> None:
     point_callbacks(alice, receiver.url)
     receiver.default = Answer(200, delay=0.05)
-    task = start_task(alice)
-    lifecycle.transition(task, TaskState.STARTING)
-    lifecycle.transition(task, TaskState.RECORDING)
-    for number in range(CALLBACKS - 1):
-        lifecycle.record_event(
-            task, "upload_started", {"file": number, "object_key": f"k{number}", "size": 1}
-        )
-
     workers = [deliver_callbacks(), deliver_callbacks()]
     try:
+        for worker in workers:
+            wait_for_banner(worker)
+        task = start_task(alice)
+        lifecycle.transition(task, TaskState.STARTING)
+        lifecycle.transition(task, TaskState.RECORDING)
+        for number in range(CALLBACKS - 1):
+            event = {"file": number, "object_key": f"k{number}", "size": 1}
+            lifecycle.record_event(task, "upload_started", event)
         deadline = time.monotonic() + 60
         while CallbackDelivery.objects.exclude(state=DeliveryState.DELIVERED).exists():
             assert time.monotonic() < deadline, "callbacks not delivered"
