@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS.update(
         "ENUM_NAME_OVERRIDES": {
             "TaskStateEnum": "recorder.models.tasks.TaskState",
             "StreamStateEnum": "recorder.models.rooms.StreamState",
+            "DeliveryStateEnum": "recorder.models.outbox.DeliveryState",
         },
     }
 )
@@ -214,3 +215,15 @@ IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
 # Decoded images are kept per process, per URL; failures for a few seconds only. 0 turns it off.
 IMAGE_CACHE_SECONDS = env_int("IMAGE_CACHE_SECONDS", 300, minimum=0)
 IMAGE_CACHE_MAX_BYTES = env_int("IMAGE_CACHE_MAX_BYTES", 256 * 1024 * 1024, minimum=0)  # decoded pixels
+
+# Callbacks (SPEC §10, docs/callbacks.md). "local": `manage.py serve` posts them from a thread next to
+# the dispatcher; "none": only `manage.py deliver_callbacks` processes do.
+CALLBACK_DELIVERY = env_str("CALLBACK_DELIVERY", "local")
+# A callback succeeds on a 2xx answer within this many seconds (the whole exchange); else it is retried.
+CALLBACK_TIMEOUT_SECONDS = float(env_int("CALLBACK_TIMEOUT_SECONDS", 5, minimum=1))
+CALLBACK_RETRY_FIRST_SECONDS = float(env_int("CALLBACK_RETRY_FIRST_SECONDS", 5, minimum=1))
+CALLBACK_RETRY_MAX_SECONDS = float(env_int("CALLBACK_RETRY_MAX_SECONDS", 3600, minimum=1))
+CALLBACK_RETRY_WINDOW_SECONDS = env_int("CALLBACK_RETRY_WINDOW_SECONDS", 24 * 60 * 60, minimum=60)
+CALLBACK_CONCURRENCY = env_int("CALLBACK_CONCURRENCY", 8, minimum=1)  # attempts in flight per worker
+CALLBACK_CONCURRENCY_PER_APP = env_int("CALLBACK_CONCURRENCY_PER_APP", 2, minimum=1)
+CALLBACK_POLL_SECONDS = float(env_int("CALLBACK_POLL_MILLISECONDS", 1000, minimum=10)) / 1000

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from recorder.dispatch.local import LocalDispatcher
+from recorder.outbox.worker import DeliveryWorker
 
 
 class Command(BaseCommand):
@@ -35,6 +36,11 @@ class Command(BaseCommand):
             dispatcher = LocalDispatcher()
             dispatcher.start()
             self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
+        callbacks = None
+        if settings.CALLBACK_DELIVERY == "local":
+            callbacks = DeliveryWorker()
+            callbacks.start()
+            self.stdout.write(f"Delivering callbacks, up to {callbacks.concurrency} at once.")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
         try:
             CommandLineInterface().run(
@@ -45,3 +51,6 @@ class Command(BaseCommand):
                 # Recorders stop by themselves when this process goes (their stdin closes) and
                 # finalise their files; tasks still running are resumed at the next start.
                 dispatcher.shutdown()
+            if callbacks is not None:
+                # Callbacks not yet delivered stay in the outbox and go out after the next start.
+                callbacks.shutdown()
