@@ -98,6 +98,7 @@ def settings_from_json(value: object) -> RecordingSettings:
         latency_ms=int(value.get("latency_ms") or PIPELINE_LATENCY_MS),
         thumbnail_seconds=float(value.get("thumbnail_seconds") or THUMBNAIL_SECONDS),
         image_policy=ImagePolicy(allow_private=bool(value.get("image_allow_private", False))),
+        file_times_from_clock=bool(value.get("file_times_from_clock", False)),
     )
 
 

@@ -4,6 +4,7 @@ from recorder.models.accounts import Account, App, Membership, MembershipRole
 from recorder.models.callbacks import CallbackConfig
 from recorder.models.keys import AccessKey
 from recorder.models.layouts import LayoutTemplate
+from recorder.models.leases import TaskLease, Worker
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
 
@@ -22,5 +23,7 @@ __all__ = [
     "Stream",
     "StreamState",
     "TaskEvent",
+    "TaskLease",
     "TaskState",
+    "Worker",
 ]
