@@ -225,7 +225,12 @@ if RECORDER_DISPATCH == "celery" and not CELERY_BROKER_URL:
 # (or test runs) can share one Redis server.
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX")
 if REDIS_URL and REDIS_KEY_PREFIX:
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"{REDIS_KEY_PREFIX}asgi"
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}asgi"},
+        }
+    }
     CACHES["default"]["KEY_PREFIX"] = REDIS_KEY_PREFIX
 # The broadcast exchange that wakes every worker when a task is queued.
 RECORDER_WAKE_EXCHANGE = env_str("RECORDER_WAKE_EXCHANGE", "recorder.wake")

@@ -33,8 +33,8 @@ if not apps.ready:  # started by the celery command: Django is not set up yet
 from celery import Celery, bootsteps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Exchange
 from kombu.common import Broadcast
+from kombu.entity import Exchange
 
 from recorder.dispatch import admission
 from recorder.dispatch.worker import LeasedDispatcher
@@ -57,7 +57,7 @@ app.conf.update(
     broker_transport_options=_transport_options(),
     broker_connection_retry_on_startup=True,
     broker_connection_timeout=3,
-    task_queues=(Broadcast(settings.RECORDER_WAKE_EXCHANGE),),
+    task_queues=(Broadcast(settings.RECORDER_WAKE_EXCHANGE),),  # type: ignore[no-untyped-call]
     task_routes={WAKE_TASK: {"queue": settings.RECORDER_WAKE_EXCHANGE}},
     task_acks_late=False,  # acknowledged on receipt (the database holds the work)
     task_ignore_result=True,
@@ -75,7 +75,7 @@ _dispatcher: LeasedDispatcher | None = None
 
 
 def wake_exchange() -> Exchange:
-    return Exchange(settings.RECORDER_WAKE_EXCHANGE, type="fanout")
+    return Exchange(settings.RECORDER_WAKE_EXCHANGE, type="fanout")  # type: ignore[no-untyped-call]
 
 
 def worker_capacity() -> float:
@@ -93,7 +93,7 @@ def worker_capacity() -> float:
     return capacity
 
 
-class RecorderDispatcherStep(bootsteps.StartStopStep):
+class RecorderDispatcherStep(bootsteps.StartStopStep):  # type: ignore[misc]  # celery is untyped
     """Runs the worker's ``LeasedDispatcher`` for as long as the Celery worker runs."""
 
     def start(self, parent: Any) -> None:
@@ -102,7 +102,7 @@ class RecorderDispatcherStep(bootsteps.StartStopStep):
         _dispatcher.start()
 
     def stop(self, parent: Any) -> None:
-        global _dispatcher  # noqa: PLW0603
+        global _dispatcher
         dispatcher, _dispatcher = _dispatcher, None
         if dispatcher is not None:
             log.info("warm shutdown: handing recordings over, then stopping")
@@ -113,7 +113,7 @@ class RecorderDispatcherStep(bootsteps.StartStopStep):
 app.steps["worker"].add(RecorderDispatcherStep)
 
 
-@app.task(name=WAKE_TASK, ignore_result=True)
+@app.task(name=WAKE_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
 def wake(task_ids: list[str] | None = None) -> None:
     """Some task was queued: look at the queue now."""
     if _dispatcher is not None:

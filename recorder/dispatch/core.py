@@ -22,8 +22,8 @@ from django.db import close_old_connections
 from recorder import lifecycle
 from recorder.dispatch import control, fence, messages, persist
 from recorder.dispatch.journal import AbandonedJournal, Journal, JournalMeta, abandoned, journals_root
-from recorder.dispatch.process import STOP_GRACE_SECONDS, RecorderProcess, Reported
 from recorder.dispatch.prober import StreamProber
+from recorder.dispatch.process import STOP_GRACE_SECONDS, RecorderProcess, Reported
 from recorder.models import RecordTask, StopReason, TaskState
 from recorder.ops.logs import task_context
 
@@ -223,7 +223,9 @@ class DispatcherCore:
         now = time.monotonic()
         for run in list(self._runs.values()):
             if run.kill_deadline is not None and now > run.kill_deadline and run.process.running:
-                log.warning("task %s: recorder did not stop within %s s; killing it", run.task_pk, STOP_GRACE_SECONDS)
+                log.warning(
+                    "task %s: recorder did not stop within %s s; killing it", run.task_pk, STOP_GRACE_SECONDS
+                )
                 run.process.kill()
                 run.kill_deadline = float("inf")
 
@@ -250,7 +252,9 @@ class DispatcherCore:
                     log.exception("could not replay event %s", event.get("type"))
                 journal.persisted(offset)
                 replayed += 1
-            log.info("replayed %s events a recorder of %s reported after it stopped listening", replayed, meta)
+            log.info(
+                "replayed %s events a recorder of %s reported after it stopped listening", replayed, meta
+            )
         journal.remove()
 
     def _shutdown_processes(self, *, stop_recordings: bool, timeout: float) -> None:

@@ -180,9 +180,7 @@ def read_offset(path: Path) -> int:
         return 0
 
 
-def _events(
-    reader: Any, offset: int, finished: Callable[[], bool]
-) -> Iterator[tuple[dict[str, Any], int]]:
+def _events(reader: Any, offset: int, finished: Callable[[], bool]) -> Iterator[tuple[dict[str, Any], int]]:
     pending = b""
     while True:
         done = finished()  # asked before reading: whatever was written before exiting is read next

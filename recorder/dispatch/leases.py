@@ -254,7 +254,8 @@ def _reap_one(task_pk: int, expired: Q) -> bool:
         )
         if lease is None:
             return False
-        worker_name = Worker.objects.filter(pk=lease.worker_id).values_list("name", flat=True).first() or "?"
+        worker = Worker.objects.filter(pk=lease.worker_id).first() if lease.worker_id is not None else None
+        worker_name = worker.name if worker is not None else "?"
         lease.worker = None
         lease.expires_at = None
         task = RecordTask.objects.select_related("app").get(pk=task_pk)

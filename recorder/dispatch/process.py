@@ -41,7 +41,7 @@ class RecorderProcess:
         start_message: Mapping[str, Any],
         log_path: Path,
         journal: Journal,
-        events: queue.SimpleQueue[Reported],
+        events: queue.SimpleQueue[Reported | None],
     ) -> None:
         """``events`` receives each event the recorder reports, then one with ``event`` None at exit."""
         self.run = run

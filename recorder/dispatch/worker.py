@@ -75,7 +75,9 @@ class LeasedDispatcher(DispatcherCore):
         self._worker = leases.register_worker(self.name, self._hostname, os.getpid(), self.capacity)
         log.info("worker %s registered, capacity %.2f cores", self.name, self.capacity)
         self.sweep_journals()
-        self._heartbeat_thread = threading.Thread(target=self._heartbeat_loop, name="recorder-heartbeat", daemon=True)
+        self._heartbeat_thread = threading.Thread(
+            target=self._heartbeat_loop, name="recorder-heartbeat", daemon=True
+        )
         self._heartbeat_thread.start()
         self.start_loop()
 
@@ -154,7 +156,9 @@ class LeasedDispatcher(DispatcherCore):
                 return
             for run in list(self._runs.values()):
                 if run.task_pk in lost and not run.fenced:
-                    log.warning("task %s: lease lost; stopping its recorder (its files are kept)", run.task_pk)
+                    log.warning(
+                        "task %s: lease lost; stopping its recorder (its files are kept)", run.task_pk
+                    )
                     self._fence(run)
                     run.stop()
 
@@ -184,7 +188,9 @@ class LeasedDispatcher(DispatcherCore):
             return
         runs = {name: self._runs[name] for name in self._handovers if name in self._runs}
         states = dict(
-            RecordTask.objects.filter(pk__in=[run.task_pk for run in runs.values()]).values_list("pk", "state")
+            RecordTask.objects.filter(pk__in=[run.task_pk for run in runs.values()]).values_list(
+                "pk", "state"
+            )
         )
         now = time.monotonic()
         for name, run in runs.items():

@@ -14,7 +14,6 @@ import json
 import sys
 import time
 from fractions import Fraction
-
 from typing import TYPE_CHECKING
 
 from recorder.engine import blas_threads  # noqa: F401 (first: it must run before numpy loads)
@@ -29,6 +28,7 @@ FRAMES = 90
 def canvases(count: int) -> list[np.ndarray]:
     """Moving gradients with a little noise: detail the encoder has to work for."""
     import numpy as np
+
     rows = np.arange(HEIGHT, dtype=np.uint16)[:, None]
     columns = np.arange(WIDTH, dtype=np.uint16)[None, :]
     noise = np.random.default_rng(7).integers(0, 24, size=(HEIGHT, WIDTH), dtype=np.uint16)
@@ -45,6 +45,7 @@ def canvases(count: int) -> list[np.ndarray]:
 
 def measure(frames: int = FRAMES) -> float:
     import av
+
     pictures = canvases(frames)
     encoder = av.CodecContext.create("libx264", "w")
     encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuv420p"

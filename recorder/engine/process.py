@@ -158,7 +158,9 @@ def read_controls(recording: Recording, lines: IO[str], handover_seconds: float 
         except (ValueError, KeyError, SpecError) as error:
             logger.warning("ignored a control line: %s", error)
     if handover_seconds > 0:
-        logger.info("end of input: the parent went away; recording %.0f s more for a successor", handover_seconds)
+        logger.info(
+            "end of input: the parent went away; recording %.0f s more for a successor", handover_seconds
+        )
         time.sleep(handover_seconds)
     else:
         logger.info("end of input: the parent went away; stopping")

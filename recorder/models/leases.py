@@ -34,7 +34,9 @@ class TaskLease(models.Model):
     """Which worker runs the task, until when, and how many times it was claimed."""
 
     task = models.OneToOneField(RecordTask, on_delete=models.CASCADE, primary_key=True, related_name="lease")
-    worker = models.ForeignKey(Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="leases")
+    worker = models.ForeignKey(
+        Worker, null=True, blank=True, on_delete=models.SET_NULL, related_name="leases"
+    )
     attempt = models.PositiveIntegerField(default=0)  # claims so far, handovers included
     resumes = models.PositiveIntegerField(default=0)  # times the reaper queued it again (worker lost)
     cost = models.FloatField(default=0.0)  # estimated cores, counted against the worker's capacity

@@ -35,6 +35,8 @@ class Command(BaseCommand):
             dispatcher = LocalDispatcher()
             dispatcher.start()
             self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
+        elif settings.RECORDER_DISPATCH == "celery":
+            self.stdout.write("Recordings run on Celery recorder workers (manage.py recorder_worker).")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
         try:
             CommandLineInterface().run(
