@@ -6,11 +6,14 @@ real time; a worker's capacity is how many such cores it may fill and still keep
 recording real time. A worker takes a task only if its cost fits in what is left
 (``worker.LeasedDispatcher``), so it never takes more than it can record.
 
-The model (docs/deployment.md has the derivation): a mixed video recording costs
-``output pixels/s x (encode + per-stream x streams) + base``; audio-only tasks cost little per
-stream; single-stream recordings that copy the video (remux) cost least. The constants were
-fitted on S1 (4 x 640x360 -> 1280x720@30: 0.46 cores measured at real pace) and S2 (17 streams
--> 1920x1080@15: 0.73), and S3 (remux: 3.9 % of a core per stream).
+The model (docs/deployment.md has the derivation): a mixed video recording costs a base, plus
+a share per recorded stream (decoding a typical 640x360@30 source with audio, scaling it into
+its region), plus a share per megapixel per second of output (compositing, the RGB->YUV
+conversion and x264): streams, output pixels and fps all enter, and the measurements say
+they add up rather than multiply. Audio-only tasks cost the base and a little per stream;
+single-stream recordings that copy the video (remux) cost least per stream. The constants were
+fitted on S1 (4 x 640x360 -> 1280x720@30: 0.46 cores measured at real pace), S2 (17 streams
+-> 1920x1080@15: 0.73) and S3 (remux: ~3 % of a core per stream once started).
 """
 
 from __future__ import annotations
@@ -27,11 +30,11 @@ from recorder.engine.spec import RecordMode, RecordSpec, VideoCodec
 log = logging.getLogger(__name__)
 
 BASE_CORES = 0.03  # interpreter, the loop, muxing, thumbnails
-ENCODE_CORES_PER_MPIXEL = 0.0134  # per megapixel/s of output: x264 veryfast, RGB->YUV, compositing
-STREAM_CORES_PER_MPIXEL = 0.00054  # per stream and output megapixel/s: decoding, scaling its region
+STREAM_CORES = 0.017  # per recorded stream: decoding it, scaling it into its region, its audio
+ENCODE_CORES_PER_MPIXEL = 0.013  # per megapixel/s of output: compositing, RGB->YUV, x264 veryfast
 HEVC_FACTOR = 2.0  # x265 ultrafast against x264 veryfast at the same size
-AUDIO_STREAM_CORES = 0.01  # decoding, resampling and mixing one stream's audio
-REMUX_STREAM_CORES = 0.04  # single-stream, video copied: demux, audio encode, mux
+AUDIO_STREAM_CORES = 0.012  # audio-only: decoding, resampling and mixing one stream's audio
+REMUX_STREAM_CORES = 0.03  # single-stream, video copied: demux, audio encode, mux
 MAX_STREAMS = 17  # what a layout shows at most (SPEC §6)
 
 # The calibration's reference: CPU seconds per frame of its workload on the reference machine.
@@ -50,12 +53,13 @@ def estimate_cost(spec: RecordSpec, published_streams: int) -> float:
             return round(BASE_CORES + REMUX_STREAM_CORES * streams, 4)
         # One encode per stream at the stream's own size; the Encode size stands in for it.
         per_stream = _megapixels_per_second(encode.video_width, encode.video_height, encode.video_fps)
-        encoding = per_stream * (ENCODE_CORES_PER_MPIXEL + STREAM_CORES_PER_MPIXEL) * _codec_factor(spec)
-        return round(BASE_CORES + streams * (encoding + AUDIO_STREAM_CORES), 4)
+        encoding = per_stream * ENCODE_CORES_PER_MPIXEL * _codec_factor(spec)
+        return round(BASE_CORES + streams * (STREAM_CORES + encoding), 4)
     width, height = spec.canvas_size
     output = _megapixels_per_second(width, height, encode.video_fps)
-    video = output * (ENCODE_CORES_PER_MPIXEL * _codec_factor(spec) + STREAM_CORES_PER_MPIXEL * streams)
-    return round(BASE_CORES + video, 4)
+    return round(
+        BASE_CORES + STREAM_CORES * streams + output * ENCODE_CORES_PER_MPIXEL * _codec_factor(spec), 4
+    )
 
 
 def _recorded_streams(spec: RecordSpec, published_streams: int) -> int:
