@@ -83,14 +83,16 @@ def test_it_never_lets_a_smaller_task_overtake_the_head_of_the_queue(alice: Tena
 
 
 def test_it_lets_the_least_loaded_worker_take_a_new_task_first(alice: Tenant) -> None:
-    first, second = start(alice, "t1"), start(alice, "t2")
+    first, second, third = start(alice, "t1"), start(alice, "t2"), start(alice, "t3")
     loaded, idle = worker("a", capacity=1.0), worker("b", capacity=1.0)
     age(first)
     assert claimed(leases.claim_next(loaded)) == first.pk
 
     assert leases.claim_next(loaded) is None  # "b" has more room: its turn
-    age(second)
-    assert claimed(leases.claim_next(loaded)) == second.pk  # "b" did not come: anyone with room
+    assert claimed(leases.claim_next(idle)) == second.pk
+    assert leases.claim_next(idle) is None  # now "a" and "b" carry the same: "a" comes first by name
+    age(third)
+    assert claimed(leases.claim_next(idle)) == third.pk  # "a" did not take it in time: anyone with room
 
 
 def test_it_gives_an_idle_worker_a_task_bigger_than_its_capacity_with_a_warning(alice: Tenant) -> None:
