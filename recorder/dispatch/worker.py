@@ -132,6 +132,7 @@ class LeasedDispatcher(DispatcherCore):
                 self._held[run.task_pk] = run.attempt
 
     def _run_ended(self, run: Run, task: RecordTask) -> None:
+        self._woken = True  # room for the next task in the queue
         with self._held_lock:
             if self._held.get(run.task_pk) == run.attempt:
                 del self._held[run.task_pk]

@@ -78,7 +78,7 @@ async def _round_trip(layer: BaseChannelLayer) -> None:
 def broker() -> Check:
     from recorder.dispatch.celery_app import app
 
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=TIMEOUT_SECONDS)
         transport = conn.transport_cls
     return {"ok": True, "transport": str(transport)}
