@@ -141,8 +141,10 @@ def test_it_exposes_tasks_recording_seconds_progress_uploads_and_callbacks(
     )
     for part_ms in (2000, 1500):  # two parts, each as MP4 and HLS: the media counts once
         for file_format in ("MP4", "HLS"):
-            RecordFile.objects.create(task=recording, file_format=file_format, object_key=f"k{part_ms}{file_format}",
-                                      duration_ms=part_ms)  # fmt: skip
+            key = f"part{part_ms}.{file_format}"
+            RecordFile.objects.create(
+                task=recording, file_format=file_format, object_key=key, duration_ms=part_ms
+            )
     settled_event(recording, "upload_done", {"file": 1, "size": 1000})
     settled_event(recording, "upload_done", {"file": 2, "size": 500})
     settled_event(recording, "upload_failed", {"file": 3, "permanent": True, "backup": False})
