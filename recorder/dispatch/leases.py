@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CLAIM_PREFERENCE_SECONDS = 2.0
 CLAIM_LOCK_KEY = 0x7265_636F  # PostgreSQL advisory lock serialising claims ("reco")
 UNKNOWN_COST = 0.5  # a task whose spec no longer parses: its recorder will fail fast anyway
+WORKER_HISTORY = timedelta(days=1)  # how long stopped workers stay listed
 
 
 @dataclass(frozen=True)
@@ -80,25 +81,29 @@ def used_capacity(now: datetime) -> dict[int, float]:
 # -- heartbeat --------------------------------------------------------------------------------
 
 
-def heartbeat(worker: Worker, held: Mapping[int, int], *, draining: bool) -> set[int]:
-    """Renew the worker and the leases it still holds (``held``: task pk -> attempt); return the
-    tasks whose lease it lost (reaped meanwhile, or claimed by another worker)."""
+def heartbeat(
+    worker: Worker, held: Collection[tuple[int, int]], *, draining: bool
+) -> tuple[Worker, set[tuple[int, int]]]:
+    """Renew the worker and the leases its runs hold (``held``: (task pk, attempt) pairs; a task
+    may have an old run still finishing); return the worker's row and the pairs whose lease is
+    not this worker's any more (reaped meanwhile, or claimed again)."""
     now = timezone.now()
     updated = Worker.objects.filter(pk=worker.pk).update(
         heartbeat_at=now, stopped_at=None, draining=draining, capacity=worker.capacity
     )
-    if not updated:  # its row was removed (an operator, a test database flush): register again
-        register_worker(worker.name, worker.hostname, worker.pid, worker.capacity)
+    if not updated:  # its row was removed (an operator, a cleanup): register again
+        worker = register_worker(worker.name, worker.hostname, worker.pid, worker.capacity)
     if not held:
-        return set()
-    owned = dict(
-        TaskLease.objects.filter(task_id__in=list(held), worker=worker, expires_at__isnull=False).values_list(
-            "task_id", "attempt"
-        )
+        return worker, set()
+    leased = TaskLease.objects.filter(
+        task_id__in={task_pk for task_pk, _ in held}, worker=worker, expires_at__isnull=False
     )
-    kept = [task_pk for task_pk, attempt in held.items() if owned.get(task_pk) == attempt]
-    TaskLease.objects.filter(task_id__in=kept, worker=worker).update(expires_at=lease_expiry(now))
-    return set(held) - set(kept)
+    owned = set(leased.values_list("task_id", "attempt"))
+    kept = set(held) & owned
+    TaskLease.objects.filter(task_id__in={task_pk for task_pk, _ in kept}, worker=worker).update(
+        expires_at=lease_expiry(now)
+    )
+    return worker, set(held) - kept
 
 
 def mark_stopped(worker: Worker) -> None:
@@ -240,6 +245,7 @@ def reap(dead_workers: Collection[str] = ()) -> list[int]:
     if dead_workers:
         gone |= Q(name__in=list(dead_workers))
     Worker.objects.filter(stopped_at__isnull=True).filter(gone).update(stopped_at=now)
+    Worker.objects.filter(stopped_at__lt=now - WORKER_HISTORY).delete()
     return requeued
 
 

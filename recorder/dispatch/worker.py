@@ -7,7 +7,8 @@ work is taken and given back:
   admission by cost, least loaded first) when woken by Celery or every
   ``RECORDER_CLAIM_POLL_SECONDS``, and holds a lease per task;
 - a heartbeat thread renews the leases every ``RECORDER_HEARTBEAT_SECONDS`` and runs the
-  reaper; a run whose lease was lost is fenced and stopped (its files are still listed);
+  reaper; a run whose lease was lost is fenced (only its files are still persisted) and
+  stopped once its task records elsewhere;
 - recorders outlive a killed worker for ``RECORDER_HANDOVER_SECONDS``: the worker that resumes
   the task stops the old recorder once its own part is recording, so no media is missed;
 - ``drain`` (graceful shutdown) takes no new work and hands every recording over the same way.
@@ -50,9 +51,9 @@ class LeasedDispatcher(DispatcherCore):
         self._hostname = hostname
         self._worker: Worker | None = None
         self._locks = WorkerLocks(Path(settings.SPOOL_ROOT))
-        self._held: dict[int, int] = {}  # task pk -> attempt of the runs holding a lease
+        self._held: set[tuple[int, int]] = set()  # (task pk, attempt) of the runs holding a lease
         self._held_lock = threading.Lock()
-        self._lost: queue.SimpleQueue[set[int]] = queue.SimpleQueue()
+        self._lost: queue.SimpleQueue[set[tuple[int, int]]] = queue.SimpleQueue()  # (task, attempt)
         self._beat_stop = threading.Event()
         self._heartbeat_thread: threading.Thread | None = None
         self._draining = threading.Event()
@@ -129,13 +130,12 @@ class LeasedDispatcher(DispatcherCore):
                 leases.release(claim.task.pk, self.worker, claim.attempt)
                 continue
             with self._held_lock:
-                self._held[run.task_pk] = run.attempt
+                self._held.add((run.task_pk, run.attempt))
 
     def _run_ended(self, run: Run, task: RecordTask) -> None:
         self._woken = True  # room for the next task in the queue
         with self._held_lock:
-            if self._held.get(run.task_pk) == run.attempt:
-                del self._held[run.task_pk]
+            self._held.discard((run.task_pk, run.attempt))
         self._handovers.pop(run.name, None)
         leases.release(run.task_pk, self.worker, run.attempt)
 
@@ -149,25 +149,25 @@ class LeasedDispatcher(DispatcherCore):
         self._finish_handovers()
 
     def _fence_lost_runs(self) -> None:
-        """A worker that lost a lease stops that recorder: the task is someone else's now."""
+        """A worker that lost a lease stops that recorder: the task is someone else's now. As in
+        a handover, it stops once the task records elsewhere (or ended, or waited too long)."""
         while True:
             try:
                 lost = self._lost.get_nowait()
             except queue.Empty:
                 return
             for run in list(self._runs.values()):
-                if run.task_pk in lost and not run.fenced:
+                if (run.task_pk, run.attempt) in lost and not run.fenced:
                     log.warning(
-                        "task %s: lease lost; stopping its recorder (its files are kept)", run.task_pk
+                        "task %s: lease lost; recording until the task records elsewhere", run.task_pk
                     )
                     self._fence(run)
-                    run.stop()
+                    self._handovers[run.name] = time.monotonic() + self.handover_seconds
 
     def _fence(self, run: Run) -> None:
         run.fenced = True
         with self._held_lock:
-            if self._held.get(run.task_pk) == run.attempt:
-                del self._held[run.task_pk]
+            self._held.discard((run.task_pk, run.attempt))
 
     def _hand_over_all(self) -> None:
         leases.set_draining(self.worker)
@@ -245,8 +245,8 @@ class LeasedDispatcher(DispatcherCore):
 
     def _beat(self) -> None:
         with self._held_lock:
-            held = dict(self._held)
-        lost = leases.heartbeat(self.worker, held, draining=self._draining.is_set())
+            held = set(self._held)
+        self._worker, lost = leases.heartbeat(self.worker, held, draining=self._draining.is_set())
         if lost:
             self._lost.put(lost)
             super().wake()

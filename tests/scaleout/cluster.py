@@ -69,7 +69,7 @@ class Cluster:
             log_path = self._logs_dir / f"worker{number}.log"
             log = log_path.open("ab")
             process = subprocess.Popen(
-                [sys.executable, "manage.py", "recorder_worker", "--loglevel", "WARNING"],
+                [sys.executable, "manage.py", "recorder_worker"],
                 cwd=ROOT,
                 env=self.env(capacity),
                 stdout=log,

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ import av
 import numpy as np
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
+from recorder.dispatch import leases
 from recorder.engine.media.pipeline.context import PIPELINE_LATENCY_MS
 from recorder.models import RecordFile, RecordTask, TaskEvent, TaskLease, TaskState
 from recorder.services import rooms
@@ -160,7 +164,7 @@ def test_redis_it_spreads_recordings_over_two_workers_and_resumes_a_killed_worke
     first, second = cluster.start(2, capacity=1.0)
     for number in range(4):
         publish(alice, f"room{number}", f"u{number}")
-    started = [start_record(client, alice, f"room{number}", f"t{number}") for number in range(4)]
+    started = [start_record(client, alice, f"room{number}", f"killed{number}") for number in range(4)]
     wait_until(
         lambda: all(state_of(task) == TaskState.RECORDING for task in started),
         90,
@@ -227,7 +231,7 @@ def test_redis_it_hands_recordings_over_when_a_worker_is_told_to_stop(
     leaving, staying = cluster.start(2, capacity=1.0)
     for number in range(2):
         publish(alice, f"room{number}", f"u{number}")
-    started = [start_record(client, alice, f"room{number}", f"t{number}") for number in range(2)]
+    started = [start_record(client, alice, f"room{number}", f"handover{number}") for number in range(2)]
     wait_until(lambda: all(state_of(task) == TaskState.RECORDING for task in started), 90, "two recordings",
                logs=cluster.logs)  # fmt: skip
     time.sleep(2)
@@ -257,6 +261,35 @@ def test_redis_it_hands_recordings_over_when_a_worker_is_told_to_stop(
         assert_nothing_lost(client, alice, task, 2 if task in moving else 1, stopped_at[task.pk])
 
 
+def test_redis_it_stops_a_recorder_whose_lease_was_taken_once_the_task_records_again(
+    client: Client, alice: Tenant, cluster: Cluster
+) -> None:
+    cluster.start(2, capacity=1.0)
+    publish(alice, "room1", "u1")
+    task = start_record(client, alice, "room1", "leaselost")
+    wait_until(lambda: state_of(task) == TaskState.RECORDING, 90, "the recording", logs=cluster.logs)
+    time.sleep(2)
+    with transaction.atomic():  # as a reaper that found the lease expired (e.g. a database stall)
+        TaskLease.objects.filter(task=task).update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert leases.reap() == [task.pk]
+
+    wait_until(
+        lambda: state_of(task) == TaskState.RECORDING and lease_of(task).attempt == 2,
+        60,
+        "the task to record again",
+        logs=cluster.logs,
+    )
+    # The worker that lost the lease finishes its part: it is listed, and the task goes on.
+    wait_until(
+        lambda: RecordFile.objects.filter(task=task).count() == 1, 30, "the first part", logs=cluster.logs
+    )
+    assert state_of(task) == TaskState.RECORDING
+    time.sleep(1)
+    stopped_at = stop_record(client, alice, task)
+    wait_until(lambda: state_of(task) == TaskState.COMPLETED, 60, "the end", logs=cluster.logs)
+    assert_nothing_lost(client, alice, task, 2, stopped_at)
+
+
 def right_half_is_green(frame: Any) -> bool:
     picture = frame.to_ndarray(format="rgb24").astype(np.float64)
     red, green, blue = picture[:, SIZE[0] // 2 + 8 :].mean(axis=(0, 1))
@@ -277,14 +310,14 @@ def test_redis_it_applies_update_and_stop_from_another_process_within_a_second(
         },
     }
     task = start_record(
-        client, alice, "room1", "t1", Layout=layout, TargetStreams={"StreamList": [{"UserId": "u1"}]}
+        client, alice, "room1", "control", Layout=layout, TargetStreams={"StreamList": [{"UserId": "u1"}]}
     )
     wait_until(lambda: state_of(task) == TaskState.RECORDING, 90, "the recording", logs=cluster.logs)
     time.sleep(2)
 
     canvas = {**layout["CustomLayout"]["Canvas"], "Background": "#00ff00"}
     green = {**layout, "CustomLayout": {**layout["CustomLayout"], "Canvas": canvas}}
-    identity = {"AppId": alice.app.app_id, "RoomId": "room1", "TaskId": "t1"}
+    identity = {"AppId": alice.app.app_id, "RoomId": "room1", "TaskId": "control"}
     updated_at = time.time()
     answer = json.loads(call(client, "UpdateRecord", {**identity, "Layout": green}, *creds(alice)).content)
     assert answer["Result"] == "ok", answer
@@ -321,7 +354,7 @@ def test_amqp_it_queues_tasks_beyond_capacity_and_starts_them_in_order_as_others
     cluster.start(2, capacity=0.09)  # one of these recordings each (about 0.06 cores)
     started = []
     for number in range(4):
-        started.append(start_record(client, alice, "room1", f"t{number}"))
+        started.append(start_record(client, alice, "room1", f"queued{number}"))
         time.sleep(0.3)  # a definite order
     first, second, third, fourth = started
     wait_until(

@@ -113,9 +113,13 @@ def test_it_renews_held_leases_and_reports_the_ones_lost(alice: Tenant) -> None:
     TaskLease.objects.filter(task=kept).update(expires_at=timezone.now())
     TaskLease.objects.filter(task=lost).update(attempt=2)  # claimed again elsewhere meanwhile
 
-    gone = leases.heartbeat(holder, {kept.pk: 1, lost.pk: 1}, draining=False)
+    _, gone = leases.heartbeat(holder, {(kept.pk, 1), (lost.pk, 1)}, draining=False)
 
-    assert gone == {lost.pk}
+    assert gone == {(lost.pk, 1)}
+    # Claimed again by the same worker while its old run still finishes: only the old run lost it.
+    TaskLease.objects.filter(task=lost).update(attempt=2, worker=holder)
+    _, gone = leases.heartbeat(holder, {(lost.pk, 1), (lost.pk, 2)}, draining=False)
+    assert gone == {(lost.pk, 1)}
     renewed = TaskLease.objects.get(task=kept).expires_at
     assert renewed is not None and renewed > timezone.now() + timedelta(seconds=1)
 
@@ -123,7 +127,8 @@ def test_it_renews_held_leases_and_reports_the_ones_lost(alice: Tenant) -> None:
 def test_it_registers_a_worker_again_whose_row_disappeared(alice: Tenant) -> None:
     holder = worker("a", capacity=1.0)
     Worker.objects.all().delete()
-    leases.heartbeat(holder, {}, draining=True)
+    again, _ = leases.heartbeat(holder, {}, draining=True)
+    assert again.pk != holder.pk
     assert Worker.objects.get(name="a").capacity == 1.0
 
 
