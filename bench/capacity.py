@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.recorder import (  # noqa: E402 (the project root is put on the path first)
+from bench.recorder import (  # the project root is on the path (above)
     AUDIO_BITRATE_KBPS,
     GOP_SECONDS,
     ROOT,
@@ -158,8 +158,9 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     print(f"{cores} cores; load average before: {os.getloadavg()[0]:.2f}")
     print()
-    print(f"{'N':>2} {'held':>5} {'dropped (max)':>14} {'fps (min)':>10} {'cores/rec':>10} {'RSS MB/rec':>11} "
-          f"{'cores total':>12}")  # fmt: skip
+    header = ["N", "held", "dropped (max)", "fps (min)", "cores/rec", "RSS MB/rec", "cores total"]
+    widths = [2, 5, 14, 10, 10, 11, 12]
+    print(" ".join(f"{name:>{width}}" for name, width in zip(header, widths, strict=True)))
     held = 0
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as work:
         for count in range(1, args.most + 1):
