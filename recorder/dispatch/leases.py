@@ -44,6 +44,18 @@ class Claim:
     cost: float
 
 
+def database_now() -> datetime:
+    """The clock every worker agrees on: the database server's. Expiries are written and compared
+    in it, so machines whose clocks differ never reap each other's live leases."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            row = cursor.fetchone()
+        if row is not None and isinstance(row[0], datetime):
+            return row[0]
+    return timezone.now()
+
+
 def lease_expiry(now: datetime) -> datetime:
     return now + timedelta(seconds=settings.RECORDER_LEASE_SECONDS)
 
@@ -55,7 +67,7 @@ def register_worker(name: str, hostname: str, pid: int, capacity: float) -> Work
             "hostname": hostname,
             "pid": pid,
             "capacity": capacity,
-            "heartbeat_at": timezone.now(),
+            "heartbeat_at": database_now(),
             "draining": False,
             "stopped_at": None,
         },
@@ -87,7 +99,7 @@ def heartbeat(
     """Renew the worker and the leases its runs hold (``held``: (task pk, attempt) pairs; a task
     may have an old run still finishing); return the worker's row and the pairs whose lease is
     not this worker's any more (reaped meanwhile, or claimed again)."""
-    now = timezone.now()
+    now = database_now()
     updated = Worker.objects.filter(pk=worker.pk).update(
         heartbeat_at=now, stopped_at=None, draining=draining, capacity=worker.capacity
     )
@@ -107,7 +119,7 @@ def heartbeat(
 
 
 def mark_stopped(worker: Worker) -> None:
-    Worker.objects.filter(pk=worker.pk).update(stopped_at=timezone.now(), draining=True)
+    Worker.objects.filter(pk=worker.pk).update(stopped_at=database_now(), draining=True)
 
 
 def set_draining(worker: Worker) -> None:
@@ -131,7 +143,7 @@ def claim_next(worker: Worker) -> Claim | None:
         )
         if head is None:
             return None
-        now = timezone.now()
+        now = database_now()
         cost = task_cost(head)
         used = used_capacity(now)
         mine = used.get(worker.pk, 0.0)
@@ -233,7 +245,7 @@ def hand_over(task_pk: int, worker: Worker, attempt: int) -> bool:
 def reap(dead_workers: Collection[str] = ()) -> list[int]:
     """Free every lease past its expiry or held by a worker known dead; resume or end its task.
     Returns the tasks queued again."""
-    now = timezone.now()
+    now = database_now()
     expired = Q(expires_at__lt=now)
     if dead_workers:
         expired |= Q(worker__name__in=list(dead_workers))

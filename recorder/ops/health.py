@@ -20,7 +20,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from recorder.dispatch import leases
 from recorder.models import RecordTask, TaskState
@@ -114,7 +113,7 @@ def workers() -> Check:
             "running": running,
             "queued": queued,
         }
-    now = timezone.now()
+    now = leases.database_now()
     used = leases.used_capacity(now)
     live = list(leases.live_workers(now))
     taking = [worker for worker in live if not worker.draining]

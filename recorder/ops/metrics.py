@@ -143,7 +143,7 @@ def _tasks(out: Exposition) -> None:
 
 
 def _workers(out: Exposition) -> None:
-    now = timezone.now()
+    now = leases.database_now()
     live = list(leases.live_workers(now))
     used = leases.used_capacity(now)
     out.metric(
