@@ -57,12 +57,13 @@ class Cluster:
         self.workers: list[WorkerProcess] = []
         logs_dir.mkdir(parents=True, exist_ok=True)
 
-    def env(self, capacity: float) -> dict[str, str]:
+    def env(self, capacity: float, extra: dict[str, str] | None = None) -> dict[str, str]:
         database = settings.DATABASES["default"]
         url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        return {**os.environ, "DATABASE_URL": url, "RECORDER_WORKER_CAPACITY": str(capacity)}
+        return {**os.environ, "DATABASE_URL": url, "RECORDER_WORKER_CAPACITY": str(capacity), **(extra or {})}
 
-    def start(self, count: int, *, capacity: float) -> list[WorkerProcess]:
+    def start(self, count: int, *, capacity: float, env: dict[str, str] | None = None) -> list[WorkerProcess]:
+        """``env``: settings of these workers only (e.g. a SPOOL_ROOT of their own: another machine)."""
         started = []
         for _ in range(count):
             number = len(self.workers) + 1
@@ -71,7 +72,7 @@ class Cluster:
             process = subprocess.Popen(
                 [sys.executable, "manage.py", "recorder_worker"],
                 cwd=ROOT,
-                env=self.env(capacity),
+                env=self.env(capacity, env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its recorders with it: a kill -9 of the worker alone
@@ -90,6 +91,11 @@ class Cluster:
 
     def kill(self, worker: WorkerProcess) -> None:
         os.kill(worker.pid, signal.SIGKILL)
+        worker.process.wait(30)
+
+    def lose_machine(self, worker: WorkerProcess) -> None:
+        """The worker and its recorders die at once, as when their machine goes away."""
+        os.killpg(worker.pid, signal.SIGKILL)
         worker.process.wait(30)
 
     def terminate(self, worker: WorkerProcess) -> None:
@@ -112,8 +118,8 @@ class Cluster:
     def _stop_orphan_recorders(self) -> None:
         """Recorders a killed worker left behind stop by themselves (handover_seconds); a test
         that failed half-way may leave some: they are stopped by pid, from their journals."""
-        journals = Path(settings.SPOOL_ROOT) / ".journals"
-        for meta in journals.glob("*.meta") if journals.is_dir() else ():
+        metas = Path(settings.DATA_DIR).glob("**/.journals/*.meta")
+        for meta in metas:
             with contextlib.suppress(OSError, ValueError, KeyError):
                 pid = int(json.loads(meta.read_text())["pid"])
                 if pid and b"recorder.engine.process" in Path(f"/proc/{pid}/cmdline").read_bytes():

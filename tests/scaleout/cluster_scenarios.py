@@ -225,6 +225,41 @@ def test_redis_it_spreads_recordings_over_two_workers_and_resumes_a_killed_worke
     wait_until(lambda: all(holder_pid(task) is None for task in started), 30, "every lease to be released")
 
 
+def test_redis_it_resumes_within_seconds_the_task_of_a_machine_that_vanished(
+    client: Client, alice: Tenant, cluster: Cluster, tmp_path: Path
+) -> None:
+    # Each worker with a spool of its own: as on two machines, neither sees the other's locks,
+    # so the lost one is only known by its lease expiring.
+    [lost] = cluster.start(1, capacity=1.0, env={"SPOOL_ROOT": str(tmp_path / "machine-a")})
+    publish(alice, "room1", "u1")
+    task = start_record(client, alice, "room1", "vanished")
+    wait_until(lambda: state_of(task) == TaskState.RECORDING, 90, "the recording", logs=cluster.logs)
+    [other] = cluster.start(1, capacity=1.0, env={"SPOOL_ROOT": str(tmp_path / "machine-b")})
+    time.sleep(2)
+    lost_at = time.time()
+    cluster.lose_machine(lost)
+
+    wait_until(
+        lambda: state_of(task) == TaskState.RECORDING and holder_pid(task) == other.pid,
+        60,
+        "the task to record on the other machine",
+        logs=cluster.logs,
+    )
+    again = (
+        TaskEvent.objects.filter(task=task, type="state", data__state="recording").order_by("-seq").first()
+    )
+    assert again is not None
+    resumed_after = again.created_at.timestamp() - lost_at
+    log.warning("task %s recording again %.2f s after its machine vanished", task.task_id, resumed_after)
+    assert resumed_after <= RESUME_SECONDS
+    queued = TaskEvent.objects.filter(task=task, type="state", data__state="queued", data__resumed=True).get()
+    assert queued.data["reason"] == "worker_lost"
+    stop_record(client, alice, task)
+    wait_until(lambda: state_of(task) == TaskState.COMPLETED, 60, "the end", logs=cluster.logs)
+    # The new part is listed; the part being recorded on the lost machine stayed there.
+    assert RecordFile.objects.filter(task=task).count() == 1
+
+
 def test_redis_it_hands_recordings_over_when_a_worker_is_told_to_stop(
     client: Client, alice: Tenant, cluster: Cluster
 ) -> None:
