@@ -22,6 +22,8 @@ from recorder.models import (
     Room,
     Stream,
     TaskEvent,
+    TaskLease,
+    Worker,
 )
 from tests.conftest import Tenant
 
@@ -65,6 +67,10 @@ def everything(alice: Tenant) -> Secrets:
         room=room, user_id="u1", stream_type=0, source_url=f"rtsp://cam:{SOURCE_PASSWORD}@10.0.0.5/live"
     )
     LayoutTemplate.objects.create(app=alice.app, name="studio", layout={"LayoutMode": 0})
+    worker = Worker.objects.create(
+        name="host:1:ab", hostname="host", pid=1, capacity=1.5, heartbeat_at=task.created_at
+    )
+    TaskLease.objects.create(task=task, worker=worker, attempt=1, cost=0.4)
     return Secrets(
         plain=[alice.secret, CALLBACK_SECRET, STORAGE_SECRET, SOURCE_PASSWORD],
         stored=[alice.key.secret_encrypted, callback.secret_encrypted, storage_secrets],
