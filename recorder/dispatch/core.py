@@ -13,11 +13,12 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from recorder import lifecycle
 from recorder.dispatch import control, fence, messages, persist
@@ -45,6 +46,7 @@ class Run:
     # No longer the task's recorder (lease lost, or handed over): only its files are persisted.
     fenced: bool = False
     kill_deadline: float | None = None  # monotonic time after a stop when it gets killed
+    pending: deque[Reported] = field(default_factory=deque)  # reported, not yet persisted
 
     def stop(self) -> None:
         if self.kill_deadline is None:
@@ -119,6 +121,8 @@ class DispatcherCore:
 
     def _iteration(self, wait_seconds: float) -> None:
         self._drain_events(wait_seconds)
+        for run in [run for run in self._runs.values() if run.pending]:
+            self._flush(run)
         self._claim_tasks()
         self._forward_control()
         self._kill_hung_recorders()
@@ -145,6 +149,26 @@ class DispatcherCore:
         run = self._runs.get(reported.run)
         if run is None:
             return
+        run.pending.append(reported)
+        self._flush(run)
+
+    def _flush(self, run: Run) -> None:
+        """Persist the run's events in order. While the database cannot be reached they wait
+        (and are retried every iteration) instead of being lost."""
+        while run.pending:
+            try:
+                self._apply(run, run.pending[0])
+            except (OperationalError, InterfaceError) as error:
+                log.warning(
+                    "database unavailable (%s); %s events of task %s wait",
+                    error,
+                    len(run.pending),
+                    run.task_pk,
+                )
+                return
+            run.pending.popleft()
+
+    def _apply(self, run: Run, reported: Reported) -> None:
         task = RecordTask.objects.select_related("app").filter(pk=run.task_pk).first()
         if task is None:  # deleted meanwhile: nothing to persist into
             if reported.event is None:
@@ -159,6 +183,8 @@ class DispatcherCore:
                     fence.apply_fenced(task, reported.event)
                 else:
                     persist.apply_event(task, reported.event)
+            except (OperationalError, InterfaceError):
+                raise
             except Exception:
                 log.exception("could not persist event %s", reported.event.get("type"))
             run.journal.persisted(reported.offset)

@@ -141,3 +141,34 @@ def test_it_lists_the_part_a_dead_dispatchers_recorder_finished_and_resumes_the_
     finished = TaskEvent.objects.filter(task=task, type="file_finished").count()
     assert finished == 2
     assert sorted(path.name for path in (library.parent / "spool" / ".journals").iterdir()) == []
+
+
+def test_it_keeps_events_while_the_database_is_unreachable_and_persists_them_in_order(
+    alice: Tenant, library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from recorder.dispatch import persist
+
+    real_apply = persist.apply_event
+    outage = {"left": 5}
+
+    def flaky_apply(task: RecordTask, event: dict[str, Any]) -> None:
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("connection to the database was lost")
+        real_apply(task, event)
+
+    monkeypatch.setattr(persist, "apply_event", flaky_apply)
+    publish_synthetic(alice, "u1")
+    task = start(alice)
+    dispatcher = LocalDispatcher(max_concurrent=1, poll_seconds=0.1)
+    drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
+    assert outage["left"] == 0  # the first events met the outage, waited, and went in afterwards
+    tasks.stop_task(alice.app, "room1", "t1")
+    drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED and not dispatcher._runs)
+
+    kinds = list(TaskEvent.objects.filter(task=task).order_by("seq").values_list("type", "data__state"))
+    assert kinds[:3] == [("state", "queued"), ("state", "starting"), ("stream_state", "connecting")]
+    assert ("state", "recording") in kinds
+    assert RecordFile.objects.filter(task=task).count() == 1
