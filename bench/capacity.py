@@ -162,6 +162,7 @@ def main() -> None:
     widths = [2, 5, 14, 10, 10, 11, 12]
     print(" ".join(f"{name:>{width}}" for name, width in zip(header, widths, strict=True)))
     held = 0
+    alone = 0.0  # cores of one S1 recording running alone
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as work:
         for count in range(1, args.most + 1):
             recordings = run_round(count, paths, args.seconds, Path(work))
@@ -172,12 +173,15 @@ def main() -> None:
             per_recording = sum(r.cpu_seconds - r.cpu_at_start for r in recordings) / count / args.seconds
             rss = max(r.peak_rss_mb for r in recordings)
             ok = not failed and dropped == 0
+            alone = alone or per_recording
             held = count if ok and held == count - 1 else held
             print(f"{count:>2} {'yes' if ok else 'no':>5} {dropped:>14} {fps:>10.1f} {per_recording:>10.2f} "
                   f"{rss:>11.0f} {per_recording * count:>12.2f}")  # fmt: skip
     cost, capacity = admission_figures()
     print()
     print(f"held in real time without a dropped frame: {held} S1 recordings (aim >= 3)")
+    print(f"CPU bound on an idle machine: {cores} cores x 0.9 / {alone:.2f} cores per S1 = "
+          f"{cores * 0.9 / alone:.1f} S1 recordings (an estimate, not a measurement)")  # fmt: skip
     print(f"admission: S1 costs {cost:.2f} cores; this machine's calibrated capacity {capacity:.2f} "
           f"-> a worker here takes {int(capacity // cost)} S1 recordings")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work on the machine lowers these figures)")

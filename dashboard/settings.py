@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
@@ -253,11 +254,11 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
-LOGGING["filters"] = {"task_context": {"()": "recorder.ops.logs.TaskContextFilter"}}
-LOGGING["formatters"] = {
-    "plain": {"format": "%(asctime)s %(levelname)s %(name)s [task=%(task)s worker=%(worker)s] %(message)s"},
-    "json": {"()": "recorder.ops.logs.JsonFormatter"},
-}
-LOGGING["handlers"] = {
-    "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["task_context"]}
-}
+_logging: dict[str, Any] = LOGGING  # extended in place: other handlers or loggers stay as they are
+_logging.setdefault("filters", {})["task_context"] = {"()": "recorder.ops.logs.TaskContextFilter"}
+_logging["formatters"]["plain"]["format"] = (
+    "%(asctime)s %(levelname)s %(name)s [task=%(task)s worker=%(worker)s] %(message)s"
+)
+_logging["formatters"]["json"] = {"()": "recorder.ops.logs.JsonFormatter"}
+_logging["handlers"]["console"]["formatter"] = LOG_FORMAT
+_logging["handlers"]["console"].setdefault("filters", []).append("task_context")
