@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import database_from_url, env_bool, env_int, env_list, env_str
+from dashboard.env import database_from_url, env_bool, env_float, env_int, env_list, env_str
 
 # Lets typed code subscript Django generics at run time (ModelForm[Model], QuerySet[Model]).
 django_stubs_ext.monkeypatch()
@@ -194,7 +196,8 @@ SPECTACULAR_SETTINGS.update(
 PUBLISH_FILE_ROOTS = [str(Path(root).resolve()) for root in env_list("PUBLISH_FILE_ROOTS")]
 
 # Recording dispatch. "local": the server process runs recorder child processes itself (the
-# embedded mode started by `manage.py serve`); "none": this process only serves the APIs.
+# embedded mode started by `manage.py serve`); "celery": recorder workers on any machine run them
+# (`manage.py recorder_worker`, docs/deployment.md); "none": this process only serves the APIs.
 RECORDER_DISPATCH = env_str("RECORDER_DISPATCH", "local")
 RECORDER_MAX_CONCURRENT = env_int("RECORDER_MAX_CONCURRENT", 4, minimum=1)
 # How often the dispatcher looks for queued tasks and control messages (stop, update, rooms).
@@ -227,3 +230,49 @@ CALLBACK_RETRY_WINDOW_SECONDS = env_int("CALLBACK_RETRY_WINDOW_SECONDS", 24 * 60
 CALLBACK_CONCURRENCY = env_int("CALLBACK_CONCURRENCY", 8, minimum=1)  # attempts in flight per worker
 CALLBACK_CONCURRENCY_PER_APP = env_int("CALLBACK_CONCURRENCY_PER_APP", 2, minimum=1)
 CALLBACK_POLL_SECONDS = float(env_int("CALLBACK_POLL_MILLISECONDS", 1000, minimum=10)) / 1000
+# Scale-out: Celery recorder workers, leases, admission, operations (docs/deployment.md).
+if RECORDER_DISPATCH not in {"local", "celery", "none"}:
+    raise ImproperlyConfigured(f"RECORDER_DISPATCH must be local, celery or none, got {RECORDER_DISPATCH!r}")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")  # redis://host:6379/1 or amqp://user:pass@host:5672//
+if RECORDER_DISPATCH == "celery" and not CELERY_BROKER_URL:
+    raise ImproperlyConfigured("RECORDER_DISPATCH=celery needs CELERY_BROKER_URL (redis:// or amqp://)")
+# Prefix of every Redis key this install writes (broker, channel layer, cache): several installs
+# (or test runs) can share one Redis server.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX")
+if REDIS_URL and REDIS_KEY_PREFIX:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}asgi"},
+        }
+    }
+    CACHES["default"]["KEY_PREFIX"] = REDIS_KEY_PREFIX
+# The broadcast exchange that wakes every worker when a task is queued.
+RECORDER_WAKE_EXCHANGE = env_str("RECORDER_WAKE_EXCHANGE", "recorder.wake")
+# What one worker takes: estimated cores of real-time recording ("auto": measured at start).
+RECORDER_WORKER_CAPACITY = env_str("RECORDER_WORKER_CAPACITY", "auto")
+RECORDER_HEARTBEAT_SECONDS = env_float("RECORDER_HEARTBEAT_SECONDS", 1.0, minimum=0.1)
+# A lease not renewed for this long is reaped (its worker is considered lost).
+RECORDER_LEASE_SECONDS = env_float("RECORDER_LEASE_SECONDS", 4.0, minimum=1.0)
+# Times a task is resumed after losing its worker before it ends with WorkerLost.
+RECORDER_MAX_RESUMES = env_int("RECORDER_MAX_RESUMES", 3, minimum=0)
+# How long an old part keeps recording while its successor starts (worker lost or shutting down).
+RECORDER_HANDOVER_SECONDS = env_float("RECORDER_HANDOVER_SECONDS", 20.0, minimum=0.0)
+# The bound on a worker's graceful shutdown (hand over, stop, finish files); then it kills.
+RECORDER_DRAIN_SECONDS = env_float("RECORDER_DRAIN_SECONDS", 60.0, minimum=1.0)
+# How often an idle worker looks at the queue without being woken (wake-ups come through Celery).
+RECORDER_CLAIM_POLL_SECONDS = env_float("RECORDER_CLAIM_POLL_SECONDS", 1.0, minimum=0.05)
+# /metrics answers only requests with "Authorization: Bearer <token>" when set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Log lines carry the task (and worker) they are about; "json": one JSON object per line.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+_logging: dict[str, Any] = LOGGING  # extended in place: other handlers or loggers stay as they are
+_logging.setdefault("filters", {})["task_context"] = {"()": "recorder.ops.logs.TaskContextFilter"}
+_logging["formatters"]["plain"]["format"] = (
+    "%(asctime)s %(levelname)s %(name)s [task=%(task)s worker=%(worker)s] %(message)s"
+)
+_logging["formatters"]["json"] = {"()": "recorder.ops.logs.JsonFormatter"}
+_logging["handlers"]["console"]["formatter"] = LOG_FORMAT
+_logging["handlers"]["console"].setdefault("filters", []).append("task_context")

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from recorder.openapi.views import openapi_entry
+from recorder.ops.views import healthz, prometheus_metrics
 
 
 @csrf_exempt  # the OpenAPI is authenticated by request signatures, never by cookies
@@ -20,6 +21,8 @@ def root(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", root, name="root"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("metrics", prometheus_metrics, name="metrics"),
     path("api/v1/", include("recorder.api.urls")),
     path("", include("dashboard.pages.urls")),
 ]

@@ -37,6 +37,8 @@ from recorder.models import (
     Room,
     Stream,
     TaskEvent,
+    TaskLease,
+    Worker,
 )
 
 admin.site.site_header = "RTC Recorder administration"
@@ -447,3 +449,22 @@ class CallbackAttemptAdmin(ReadOnlyAdmin[CallbackAttempt]):
         "error",
         "response_snippet",
     ]
+# ---- Recorder workers (Celery mode) -------------------------------------------------------
+
+
+@admin.register(Worker)
+class WorkerAdmin(ReadOnlyAdmin[Worker]):
+    """Registered by the workers themselves (docs/deployment.md); shown to see who records."""
+
+    list_display = ["name", "hostname", "capacity", "draining", "heartbeat_at", "stopped_at"]
+    list_filter = ["draining", "hostname"]
+    search_fields = ["name", "hostname"]
+    fields = ["name", "hostname", "pid", "capacity", "draining", "started_at", "heartbeat_at", "stopped_at"]
+
+
+@admin.register(TaskLease)
+class TaskLeaseAdmin(ReadOnlyAdmin[TaskLease]):
+    list_display = ["task", "worker", "attempt", "resumes", "cost", "claimed_at", "expires_at"]
+    search_fields = ["task__task_id", "task__app__app_id", "worker__name"]
+    list_select_related = ["task__app", "worker"]
+    fields = ["task", "worker", "attempt", "resumes", "cost", "claimed_at", "expires_at"]

@@ -28,3 +28,7 @@ class RecorderConfig(AppConfig):
         from recorder.services.preview import set_latest_frames_provider
 
         set_latest_frames_provider(SpoolStillsProvider())
+        # Celery mode: a task that becomes queued wakes the recorder workers.
+        from recorder.dispatch import wakeups
+
+        wakeups.connect()

@@ -48,6 +48,8 @@ def start_message(task: RecordTask) -> dict[str, Any]:
             "split_seconds": settings.RECORDER_SPLIT_SECONDS,
             "pacing": "realtime",
             "image_allow_private": settings.IMAGE_FETCH_ALLOW_PRIVATE,
+            # A file's StartTime is when its first frame was recorded, also in a resumed part.
+            "file_times_from_clock": True,
         },
     }
 

@@ -1,8 +1,9 @@
-"""A recorder OS process (``python -m recorder.engine.process``) and its JSON-lines pipe.
+"""A recorder OS process (``python -m recorder.engine.process``), its control pipe and journal.
 
 One recording per process (DESIGN): a crash, leak or hang in libav costs one recording, never
-the server. The parent writes control messages to the child's stdin and reads one JSON event
-per line from its stdout; closing stdin tells the child its parent is gone.
+the server. The parent writes control messages to the child's stdin; the child's stdout is its
+journal file (``journal.py``), which the parent follows, so what the child reports after its
+parent died is not lost. Closing stdin tells the child its parent is gone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, NamedTuple
+
+from recorder.dispatch.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -23,30 +26,39 @@ RECORDER_MODULE = "recorder.engine.process"
 STOP_GRACE_SECONDS = 30  # a stop flushes encoders and finalises files; then the process is killed
 
 
+class Reported(NamedTuple):
+    """One event of a run (``event`` None: the process exited) and the journal offset after it."""
+
+    run: str
+    event: dict[str, Any] | None
+    offset: int
+
+
 class RecorderProcess:
     def __init__(
         self,
-        task_pk: int,
+        run: str,
         start_message: Mapping[str, Any],
         log_path: Path,
-        events: queue.SimpleQueue[tuple[int, dict[str, Any] | None]],
+        journal: Journal,
+        events: queue.SimpleQueue[Reported | None],
     ) -> None:
-        """``events`` receives ``(task_pk, event)`` for each line, then ``(task_pk, None)`` at exit."""
-        self.task_pk = task_pk
+        """``events`` receives each event the recorder reports, then one with ``event`` None at exit."""
+        self.run = run
         self._events = events
+        self._journal = journal
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._stderr = log_path.open("ab")
         self._process = subprocess.Popen(
             [sys.executable, "-m", RECORDER_MODULE],
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=journal.stdout_fd(),
             stderr=self._stderr,
             cwd=Path(__file__).resolve().parents[2],
         )
+        journal.started(self._process.pid)
         self._write_lock = threading.Lock()
-        self._reader = threading.Thread(
-            target=self._read_events, name=f"recorder-{task_pk}-events", daemon=True
-        )
+        self._reader = threading.Thread(target=self._read_events, name=f"recorder-{run}-events", daemon=True)
         self._reader.start()
         self.send(start_message)
 
@@ -87,21 +99,14 @@ class RecorderProcess:
             return None
 
     def close(self) -> None:
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream is not None:
-                stream.close()
+        stdin = self._process.stdin
+        if stdin is not None:
+            stdin.close()
         self._stderr.close()
 
     def _read_events(self) -> None:
-        stdout: IO[bytes] | None = self._process.stdout
-        assert stdout is not None
-        for raw in stdout:
-            try:
-                event = json.loads(raw)
-            except json.JSONDecodeError:
-                log.warning("recorder %s wrote a line that is not JSON: %r", self.task_pk, raw[:200])
-                continue
-            if isinstance(event, dict) and isinstance(event.get("type"), str):
-                self._events.put((self.task_pk, event))
+        offset = 0
+        for event, offset in self._journal.follow(lambda: self._process.poll() is not None):
+            self._events.put(Reported(self.run, event, offset))
         self._process.wait()
-        self._events.put((self.task_pk, None))
+        self._events.put(Reported(self.run, None, offset))

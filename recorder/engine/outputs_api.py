@@ -83,6 +83,7 @@ class NamingContext:
     sync_upload: bool  # EnableSyncUpload: {Duration} is 0
     user_id: str = ""  # single-stream: the stream's user ({UserId})
     stream_type: StreamType | None = None  # single-stream: {Type} C/S; None for mixed (M)
+    clock_start_ms: int | None = None  # Unix ms of task time 0 when it is not start_time_ms
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -97,7 +98,13 @@ def settings_from_json(value: object) -> RecordingSettings:
         latency_ms=int(value.get("latency_ms") or PIPELINE_LATENCY_MS),
         thumbnail_seconds=float(value.get("thumbnail_seconds") or THUMBNAIL_SECONDS),
         image_policy=ImagePolicy(allow_private=bool(value.get("image_allow_private", False))),
+        file_times_from_clock=bool(value.get("file_times_from_clock", False)),
     )
+
+
+def _handover_seconds(value: object) -> float:
+    seconds = value.get("handover_seconds") if isinstance(value, dict) else None
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else 0.0
 
 
 def build_recording(start: Mapping[str, object], writer: EventWriter) -> Recording:
@@ -133,8 +140,13 @@ def apply_control(recording: Recording, message: Mapping[str, object]) -> None:
         raise ProtocolError(f"unknown message type {kind!r}")
 
 
-def read_controls(recording: Recording, lines: IO[str]) -> None:
-    """The parent's later lines, until end of input (the parent died: stop gracefully)."""
+def read_controls(recording: Recording, lines: IO[str], handover_seconds: float = 0.0) -> None:
+    """The parent's later lines, until end of input (the parent died: stop gracefully).
+
+    With ``handover_seconds``, a recorder whose parent died keeps recording that long first, so
+    that the worker taking the task over can start the next part before this one ends (no gap in
+    the media); SIGTERM ends the wait early, as that worker does once its part has started.
+    """
     for line in lines:
         if not line.strip():
             continue
@@ -145,7 +157,13 @@ def read_controls(recording: Recording, lines: IO[str]) -> None:
             apply_control(recording, message)
         except (ValueError, KeyError, SpecError) as error:
             logger.warning("ignored a control line: %s", error)
-    logger.info("end of input: the parent went away; stopping")
+    if handover_seconds > 0:
+        logger.info(
+            "end of input: the parent went away; recording %.0f s more for a successor", handover_seconds
+        )
+        time.sleep(handover_seconds)
+    else:
+        logger.info("end of input: the parent went away; stopping")
     recording.stop(StopReason.UNKNOWN)
 
 
@@ -170,7 +188,10 @@ def main(stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    threading.Thread(target=read_controls, args=(recording, stdin), name="control", daemon=True).start()
+    handover_seconds = _handover_seconds(start.get("settings"))
+    threading.Thread(
+        target=read_controls, args=(recording, stdin, handover_seconds), name="control", daemon=True
+    ).start()
     try:
         recording.run()
     except RecordingFailedError:

@@ -5,6 +5,7 @@ from recorder.models.callbacks import CallbackConfig
 from recorder.models.keys import AccessKey
 from recorder.models.layouts import LayoutTemplate
 from recorder.models.outbox import CallbackAttempt, CallbackDelivery, DeliveryState
+from recorder.models.leases import TaskLease, Worker
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
 
@@ -26,5 +27,7 @@ __all__ = [
     "Stream",
     "StreamState",
     "TaskEvent",
+    "TaskLease",
     "TaskState",
+    "Worker",
 ]

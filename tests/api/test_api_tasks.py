@@ -27,6 +27,7 @@ TASK_FIELDS = {
     "spec",
     "files",
     "last_event_seq",
+    "queue_position",
 }
 CUSTOM_LAYOUT = {
     "TargetStreams": {"StreamList": [{"UserId": "u1", "StreamType": 0, "Index": 0}]},
@@ -64,6 +65,7 @@ def test_it_starts_a_task_and_answers_with_the_resource(owner: Caller) -> None:
     assert task["spec"]["Encode"]["VideoWidth"] == 640  # defaults filled in
     assert task["files"] == []
     assert task["last_event_seq"] == 1
+    assert task["queue_position"] == 1  # nothing records it yet: first in the queue
 
 
 def test_it_never_returns_storage_credentials(owner: Caller) -> None:

@@ -24,6 +24,8 @@ from recorder.models import (
     Room,
     Stream,
     TaskEvent,
+    TaskLease,
+    Worker,
 )
 from tests.conftest import Tenant
 
@@ -78,6 +80,10 @@ def everything(alice: Tenant) -> Secrets:
         retry_until=task.created_at,
     )
     CallbackAttempt.objects.create(delivery=delivery, number=1, started_at=task.created_at, duration_ms=5)
+    worker = Worker.objects.create(
+        name="host:1:ab", hostname="host", pid=1, capacity=1.5, heartbeat_at=task.created_at
+    )
+    TaskLease.objects.create(task=task, worker=worker, attempt=1, cost=0.4)
     return Secrets(
         plain=[alice.secret, CALLBACK_SECRET, STORAGE_SECRET, SOURCE_PASSWORD],
         stored=[alice.key.secret_encrypted, callback.secret_encrypted, storage_secrets],

@@ -36,6 +36,8 @@ class Command(BaseCommand):
             dispatcher = LocalDispatcher()
             dispatcher.start()
             self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
+        elif settings.RECORDER_DISPATCH == "celery":
+            self.stdout.write("Recordings run on Celery recorder workers (manage.py recorder_worker).")
         callbacks = None
         if settings.CALLBACK_DELIVERY == "local":
             callbacks = DeliveryWorker()

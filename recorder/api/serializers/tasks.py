@@ -9,6 +9,7 @@ from recorder import lifecycle
 from recorder.api.serializers.fields import IdField, StrictIntegerField
 from recorder.models import RecordTask, TaskEvent, TaskState
 from recorder.representation import RecordFileJson, record_file_json
+from recorder.services.queueing import queue_position
 
 
 class StreamRefSerializer(serializers.Serializer[object]):
@@ -43,6 +44,10 @@ class TaskSerializer(serializers.ModelSerializer[RecordTask]):
         help_text="The validated StartRecord spec, every default filled, no credentials."
     )
     files = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField(
+        help_text="While queued: the place in the queue, 1 = the next to start (FIFO); null otherwise. "
+        "A task waits for a recorder with room; it is never refused for capacity."
+    )
 
     class Meta:
         model = RecordTask
@@ -63,8 +68,12 @@ class TaskSerializer(serializers.ModelSerializer[RecordTask]):
             "spec",
             "files",
             "last_event_seq",
+            "queue_position",
         ]
         read_only_fields = fields
+
+    def get_queue_position(self, task: RecordTask) -> int | None:
+        return queue_position(task)
 
     def get_status(self, task: RecordTask) -> int:
         return int(lifecycle.status_of(task))

@@ -78,6 +78,7 @@ class TaskClock:
     def __init__(self, pacing: Pacing = Pacing.REALTIME) -> None:
         self.pacing = pacing
         self._start_ns = time.monotonic_ns()
+        self.wall_start_ms = time.time_ns() // 1_000_000  # Unix ms of task time 0
         self._output_time = 0
         self._advanced = threading.Condition()
 

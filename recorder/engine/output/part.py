@@ -52,7 +52,10 @@ class Part:
         self.muxers: list[Muxer] = []
         self._video_muxers: list[Muxer] = []
         self._audio_muxers: dict[AudioKind, list[Muxer]] = {kind: [] for kind in self._audio_encoders}
-        start_time_ms = config.naming.start_time_ms + math.floor(origin * 1000)
+        clock_start_ms = config.naming.clock_start_ms
+        start_time_ms = (
+            clock_start_ms if clock_start_ms is not None else config.naming.start_time_ms
+        ) + math.floor(origin * 1000)
         video_source = self._remux or self._video_encoder
         for planned in plan.outputs:
             target = PartTarget(

@@ -48,6 +48,9 @@ class RecordingSettings:
     latency_ms: int = PIPELINE_LATENCY_MS
     thumbnail_seconds: float = THUMBNAIL_SECONDS
     image_policy: ImagePolicy = field(default_factory=ImagePolicy)
+    # Files' start times count from this process's clock, not from start_time_ms (which then
+    # only names files, {StartTime}): right for a resumed task's new part.
+    file_times_from_clock: bool = False
 
 
 @dataclass
@@ -104,6 +107,7 @@ class RecordingContext:
             room_id=spec.room_id,
             record_mode=spec.record_mode,
             start_time_ms=self.start_time_ms,
+            clock_start_ms=self.clock.wall_start_ms if self.settings.file_times_from_clock else None,
             file_name=spec.file_name,
             sync_upload=spec.control.enable_sync_upload,
             user_id=user[0] if user else "",

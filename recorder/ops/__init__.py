@@ -1,0 +1,1 @@
+"""Operating the service: health, Prometheus metrics, structured logs (docs/deployment.md)."""
