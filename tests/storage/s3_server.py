@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import pytest
 import requests
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from recorder.engine.upload.target import S3Target
 
@@ -64,13 +60,3 @@ class S3Server:
 
     def stop_auth(self) -> None:
         requests.post(f"{self.url}/moto-api/reset-auth", data="inf", timeout=10)
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield S3Server(f"http://{host}:{port}")
-    server.stop()

@@ -14,7 +14,7 @@ from recorder.engine.upload.errors import InterruptedTransferError, UploadError
 from recorder.engine.upload.playlist import stored_part
 from recorder.engine.upload.regions import region_error, resolve_custom
 from recorder.engine.upload.transfer import MIN_PART_SIZE, MultipartState, Transfer
-from tests.storage.s3_server import S3Server, s3_server  # noqa: F401
+from tests.storage.s3_server import S3Server
 
 PART = MIN_PART_SIZE  # moto enforces S3's real 5 MiB minimum: the tests use real part sizes
 
