@@ -22,6 +22,7 @@ from recorder.dispatch import control, messages, persist
 from recorder.dispatch.prober import StreamProber
 from recorder.dispatch.process import STOP_GRACE_SECONDS, RecorderProcess
 from recorder.models import RecordTask, StopReason, TaskState
+from recorder.storage import settle
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class LocalDispatcher:
             if task.pk in self._processes:
                 continue
             if task.state == TaskState.STOPPING:
-                lifecycle.transition(task, TaskState.COMPLETED)
+                settle.recording_ended(task)  # its files are finished: completed, or uploading
             else:
                 lifecycle.transition(task, TaskState.QUEUED, data={"resumed": True})
 

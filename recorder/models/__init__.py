@@ -6,6 +6,7 @@ from recorder.models.keys import AccessKey
 from recorder.models.layouts import LayoutTemplate
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
+from recorder.models.uploads import Upload, UploadDestination, UploadKind, UploadState
 
 __all__ = [
     "AccessKey",
@@ -23,4 +24,8 @@ __all__ = [
     "StreamState",
     "TaskEvent",
     "TaskState",
+    "Upload",
+    "UploadDestination",
+    "UploadKind",
+    "UploadState",
 ]

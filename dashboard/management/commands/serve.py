@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from recorder.dispatch.local import LocalDispatcher
+from recorder.storage import intake
+from recorder.storage.service import UploadService
 
 
 class Command(BaseCommand):
@@ -31,7 +33,12 @@ class Command(BaseCommand):
             self.stdout.write("First run: creating an account to log in with.")
             call_command("bootstrap", username="admin", app_id="demo-app", issue_key=True, superuser=True)
         dispatcher = None
+        uploader = None
         if settings.RECORDER_DISPATCH == "local":
+            # Uploads of this machine's spool: started first, so it resumes what a previous run left.
+            uploader = UploadService()
+            uploader.start()
+            intake.add_waker(uploader.wake)
             dispatcher = LocalDispatcher()
             dispatcher.start()
             self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
@@ -45,3 +52,7 @@ class Command(BaseCommand):
                 # Recorders stop by themselves when this process goes (their stdin closes) and
                 # finalise their files; tasks still running are resumed at the next start.
                 dispatcher.shutdown()
+            if uploader is not None:
+                # Transfers stop at their next part; the next start resumes them.
+                intake.remove_waker(uploader.wake)
+                uploader.shutdown()
