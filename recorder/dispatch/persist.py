@@ -40,6 +40,8 @@ def process_exited(task: RecordTask, returncode: int | None) -> None:
     if state is TaskState.STOPPING:
         settle.recording_ended(task)
         return
+    if state is TaskState.UPLOADING:
+        return  # the recorder finished its files; the uploader ends the task
     reason = StopReason.START_TASK_FAILED if state is TaskState.STARTING else StopReason.UNKNOWN
     lifecycle.add_warning(task, f"the recorder process exited unexpectedly (exit code {returncode})")
     lifecycle.transition(task, TaskState.FAILED, stop_reason=reason)
