@@ -113,7 +113,9 @@ class FaultProxy:
         for name, value in response.getheaders():
             if name.lower() not in HOP_HEADERS and name.lower() != "content-length":
                 request.send_header(name, value)
-        request.send_header("Content-Length", str(len(data)))
+        # A HEAD answer has no body but states the object's length.
+        length_header = response.getheader("Content-Length") if request.command == "HEAD" else None
+        request.send_header("Content-Length", length_header or str(len(data)))
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(data)

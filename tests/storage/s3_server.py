@@ -43,9 +43,10 @@ class S3Server:
         values: dict[str, Any] = {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY, "path_style": True}
         return S3Target(bucket=bucket, endpoint_url=url or self.url, **{**values, **extra})
 
-    def keys(self, bucket: str) -> dict[str, int]:
+    def keys(self, bucket: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> dict[str, int]:
         """Every object in the bucket: key -> size."""
-        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        client = self.client(access_key, secret_key)
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
         return {item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])}
 
     def body(self, bucket: str, key: str) -> bytes:

@@ -244,32 +244,38 @@ class Transfer:
         return MultipartState(resume.upload_id, resume.part_size, held)
 
     def _send_parts(self, job: _Multipart, numbers: list[int], done_bytes: int) -> None:
+        """Send the parts on ``workers`` threads. After a failure no new part starts, but the parts
+        already on their way are waited for and kept: a resumed upload need not send them again."""
         if not numbers:
             return
         stop = threading.Event()
         queue = list(reversed(numbers))
+        failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload-part") as pool:
             running: dict[Future[str], int] = {}
-            try:
-                while queue or running:
-                    while queue and len(running) < self.workers and not stop.is_set():
-                        if self.should_stop():
-                            stop.set()
-                            break
-                        number = queue.pop()
-                        running[pool.submit(self._send_part, job, number, stop)] = number
-                    if not running:
+            while queue or running:
+                while queue and len(running) < self.workers and not stop.is_set():
+                    if self.should_stop():
+                        stop.set()
                         break
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        number = running.pop(future)
-                        job.state.parts[number] = future.result()
-                        done_bytes += job.part_range(number)[1]
-                        self.on_state(job.state)
-                        self.on_progress(done_bytes)
-            except BaseException:
-                stop.set()  # parts not started yet are not sent; the caller retries later
-                raise
+                    number = queue.pop()
+                    running[pool.submit(self._send_part, job, number, stop)] = number
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    number = running.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        stop.set()
+                        failure = failure or error
+                        continue
+                    job.state.parts[number] = future.result()
+                    done_bytes += job.part_range(number)[1]
+                    self.on_state(job.state)
+                    self.on_progress(done_bytes)
+        if failure is not None and not isinstance(failure, InterruptedTransferError):
+            raise failure
         if stop.is_set() or queue:
             raise InterruptedTransferError()
 
