@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections
 
-from recorder.storage import queue
+from recorder.storage import queue, settle
 from recorder.storage.work import work
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class UploadService:
         released = queue.release_stale(self.node)
         if released:
             log.info("uploader: resuming %s upload(s) left by a previous process", released)
+        settle.settle_leftovers()
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="uploader")
         self._thread = threading.Thread(target=self._run, name="uploader-claims", daemon=True)
         self._thread.start()

@@ -35,3 +35,12 @@ def upload_settled(task: RecordTask) -> None:
         locked = RecordTask.objects.select_for_update().get(pk=task.pk)
         if locked.state == TaskState.UPLOADING and not _has_open_uploads(task):
             lifecycle.transition(task, TaskState.COMPLETED)
+
+
+def settle_leftovers() -> None:
+    """At service start: tasks left ``uploading`` by a process that died between their last
+    upload finishing and the task completing."""
+    for task in RecordTask.objects.filter(state=TaskState.UPLOADING).exclude(
+        uploads__state__in=OPEN_UPLOAD_STATES
+    ):
+        upload_settled(task)

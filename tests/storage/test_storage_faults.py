@@ -221,3 +221,14 @@ def test_it_keeps_dot_names_inside_the_bucket_and_the_library(
         stored = [p for p in spool.library.rglob("*") if p.is_file()]
         assert sorted(p.resolve().relative_to(root).as_posix() for p in stored) == sorted(keys)
     assert sorted(p.name for p in tmp_path.iterdir()) in (["library", "spool"], ["spool"])
+
+
+def test_it_completes_at_start_a_task_a_dead_server_left_uploading(
+    alice: Tenant, spool: Spool, transactional_db: None
+) -> None:
+    task = stopping_task(alice, LIBRARY_STORAGE)
+    lifecycle.transition(task, TaskState.UPLOADING)  # its last upload finished, then the server died
+    service = UploadService(workers=1, poll_seconds=0.05)
+    service.start()
+    service.shutdown()
+    assert state_of(task) == TaskState.COMPLETED

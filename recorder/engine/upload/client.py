@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
 import boto3
@@ -17,6 +19,15 @@ from botocore.config import Config
 from recorder.engine.upload.target import S3Target
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+
+# One session for the process: a new session loads the S3 service model again (~0.1 s of CPU
+# per upload). Making clients from a session is not thread-safe, using them is.
+_session_lock = threading.Lock()
+
+
+@functools.cache
+def _shared_session() -> boto3.session.Session:
+    return boto3.session.Session()
 
 
 def make_client(
@@ -32,13 +43,13 @@ def make_client(
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    session = boto3.session.Session()
-    return session.client(
-        "s3",
-        endpoint_url=target.endpoint_url,
-        region_name=target.region,
-        aws_access_key_id=target.access_key,
-        aws_secret_access_key=target.secret_key,
-        aws_session_token=target.session_token,
-        config=config,
-    )
+    with _session_lock:
+        return _shared_session().client(
+            "s3",
+            endpoint_url=target.endpoint_url,
+            region_name=target.region,
+            aws_access_key_id=target.access_key,
+            aws_secret_access_key=target.secret_key,
+            aws_session_token=target.session_token,
+            config=config,
+        )
