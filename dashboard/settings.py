@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS.update(
         "ENUM_NAME_OVERRIDES": {
             "TaskStateEnum": "recorder.models.tasks.TaskState",
             "StreamStateEnum": "recorder.models.rooms.StreamState",
+            "DeliveryStateEnum": "recorder.models.outbox.DeliveryState",
         },
     }
 )
@@ -206,6 +207,8 @@ RECORDER_MAX_CONCURRENT = env_int("RECORDER_MAX_CONCURRENT", 4, minimum=1)
 # How often the dispatcher looks for queued tasks and control messages (stop, update, rooms).
 RECORDER_POLL_SECONDS = float(env_int("RECORDER_POLL_MILLISECONDS", 200, minimum=10)) / 1000
 RECORDER_SPLIT_SECONDS = env_int("RECORDER_SPLIT_SECONDS", 4 * 60 * 60, minimum=10)
+# How long a signed file link (system.record's uri, recorder/services/file_links.py) stays valid.
+RECORD_LINK_SECONDS = env_int("RECORD_LINK_SECONDS", 24 * 60 * 60, minimum=60)
 
 # Still images of layouts (Canvas.BackgroundImage, Region.AlternateImage), fetched from the URLs
 # users give (SPEC §13; recorder/engine/images). Only http(s), JPEG and PNG; every address a URL
@@ -239,3 +242,14 @@ UPLOAD_RETRY_BASE_MILLISECONDS = env_int("UPLOAD_RETRY_BASE_MILLISECONDS", 1000,
 UPLOAD_RETRY_MAX_SECONDS = env_int("UPLOAD_RETRY_MAX_SECONDS", 600, minimum=1)
 UPLOAD_MAX_ATTEMPTS = env_int("UPLOAD_MAX_ATTEMPTS", 200, minimum=1)  # then the failure is permanent
 UPLOAD_POLL_SECONDS = float(env_int("UPLOAD_POLL_MILLISECONDS", 200, minimum=10)) / 1000
+# Callbacks (SPEC §10, docs/callbacks.md). "local": `manage.py serve` posts them from a thread next to
+# the dispatcher; "none": only `manage.py deliver_callbacks` processes do.
+CALLBACK_DELIVERY = env_str("CALLBACK_DELIVERY", "local")
+# A callback succeeds on a 2xx answer within this many seconds (the whole exchange); else it is retried.
+CALLBACK_TIMEOUT_SECONDS = float(env_int("CALLBACK_TIMEOUT_SECONDS", 5, minimum=1))
+CALLBACK_RETRY_FIRST_SECONDS = float(env_int("CALLBACK_RETRY_FIRST_SECONDS", 5, minimum=1))
+CALLBACK_RETRY_MAX_SECONDS = float(env_int("CALLBACK_RETRY_MAX_SECONDS", 3600, minimum=1))
+CALLBACK_RETRY_WINDOW_SECONDS = env_int("CALLBACK_RETRY_WINDOW_SECONDS", 24 * 60 * 60, minimum=60)
+CALLBACK_CONCURRENCY = env_int("CALLBACK_CONCURRENCY", 8, minimum=1)  # attempts in flight per worker
+CALLBACK_CONCURRENCY_PER_APP = env_int("CALLBACK_CONCURRENCY_PER_APP", 2, minimum=1)
+CALLBACK_POLL_SECONDS = float(env_int("CALLBACK_POLL_MILLISECONDS", 1000, minimum=10)) / 1000

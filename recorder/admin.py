@@ -27,7 +27,9 @@ from recorder.models import (
     AccessKey,
     Account,
     App,
+    CallbackAttempt,
     CallbackConfig,
+    CallbackDelivery,
     LayoutTemplate,
     Membership,
     RecordFile,
@@ -423,3 +425,51 @@ class LayoutTemplateAdmin(admin.ModelAdmin[LayoutTemplate]):
     @admin.display(description="Layout")
     def layout_json(self, template: LayoutTemplate) -> SafeString:
         return pretty_json(template.layout)
+
+
+# ---- Callback outbox --------------------------------------------------------------------------
+
+
+class CallbackAttemptInline(ReadOnlyInline[CallbackAttempt]):
+    model = CallbackAttempt
+    fields = ["number", "manual", "started_at", "duration_ms", "status_code", "error", "response_snippet"]
+    show_change_link = False
+
+
+@admin.register(CallbackDelivery)
+class CallbackDeliveryAdmin(ReadOnlyAdmin[CallbackDelivery]):
+    """The outbox, read-only: a re-send is asked for on the app page or over REST (it keeps the EventId)."""
+
+    list_display = ["event_type", "event_id", "app", "state", "attempts", "last_status", "created_at"]
+    list_filter = ["state", "event_type", "app"]
+    search_fields = ["event_id", "event_type", "app__app_id", "task__task_id"]
+    list_select_related = ["app"]
+    date_hierarchy = "created_at"
+    fields = [
+        ("event_id", "event_type"),
+        ("app", "task"),
+        "event_time",
+        "event_data",
+        ("state", "attempts"),
+        ("next_attempt_at", "retry_until", "delivered_at"),
+        ("claimed_by", "claimed_until"),
+        ("last_status", "last_error"),
+        "last_response",
+        "created_at",
+    ]
+    inlines = [CallbackAttemptInline]
+
+
+@admin.register(CallbackAttempt)
+class CallbackAttemptAdmin(ReadOnlyAdmin[CallbackAttempt]):
+    list_display = ["delivery", "number", "manual", "status_code", "succeeded", "duration_ms", "started_at"]
+    list_filter = ["succeeded", "manual"]
+    list_select_related = ["delivery"]
+    fields = [
+        "delivery",
+        ("number", "manual"),
+        ("started_at", "duration_ms"),
+        ("status_code", "succeeded"),
+        "error",
+        "response_snippet",
+    ]

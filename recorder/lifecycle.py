@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from recorder import announce
 from recorder.models import RecordTask, StopReason, TaskEvent, TaskState
+from recorder.outbox import enqueue as callback_outbox
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def record_event(task: RecordTask, event_type: str, data: Mapping[str, object]) 
 
 def _insert_event(task: RecordTask, seq: int, event_type: str, data: Mapping[str, object]) -> TaskEvent:
     event = TaskEvent.objects.create(task=task, seq=seq, type=event_type, data=dict(data))
+    callback_outbox.for_task_event(task, event)  # same transaction: a callback is never lost (SPEC §4)
     transaction.on_commit(lambda: announce.task_event(task, event))
     return event
 

@@ -170,6 +170,11 @@ def _failed(task: RecordTask, event: Mapping[str, Any]) -> None:
     )
 
 
+def _not_a_task_event(task: RecordTask, event: Mapping[str, Any]) -> None:
+    """``file_opened``: an MP4 began; the uploader consumes it (to send the file's fragments
+    while it grows). It says nothing a task's history needs, so it is not kept."""
+
+
 def _keep(task: RecordTask, event: Mapping[str, Any]) -> None:
     data = {key: value for key, value in event.items() if key != "type"}
     lifecycle.record_event(task, str(event.get("type")), data)
@@ -178,6 +183,7 @@ def _keep(task: RecordTask, event: Mapping[str, Any]) -> None:
 _HANDLERS: dict[str, Callable[[RecordTask, Mapping[str, Any]], None]] = {
     "started": _started,
     "stream_state": _stream_state,
+    "file_opened": _not_a_task_event,
     "file_finished": _file_finished,
     "segment_finished": _segment_finished,
     "warning": _warning,

@@ -59,6 +59,7 @@ class AudioOutput:
     channels: int
     bitrate_kbps: int
     profile: AudioProfile  # AAC profile asked for; the output reports what it really used
+    opus_bitrate_bps: int = 0  # the Opus encode's exact bitrate; 0 = bitrate_kbps x 1000
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,24 @@ class FileInfo:
     video_height: int
     streams: tuple[StreamLabel, ...]
     audio_profile_used: AudioProfile | None = None
+    output_id: str = ""  # names the output within the task (as its FileOpened did)
+    # MP4/M4A written progressively: the file is a small header, then from ``payload_offset``
+    # to the end (``payload_size`` bytes) every fragment's mdat payload of the fragmented file
+    # it was made from, in order (``muxers.mp4_layout``). None for other files.
+    payload_offset: int | None = None
+    payload_size: int | None = None
+
+
+@dataclass(frozen=True)
+class FileOpened:
+    """An MP4 or M4A output's fragmented file was started: its payload can be read while it
+    grows (``muxers.mp4_layout.FragmentScanner``); the ``FileFinished`` of the same
+    ``output_id`` follows (or, if finishing failed, a warning)."""
+
+    output_id: str
+    file_format: FileFormat  # MP4 or M4A
+    path: Path  # the fragmented file being written
+    type: Literal["file_opened"] = "file_opened"
 
 
 @dataclass(frozen=True)
@@ -137,7 +156,7 @@ class OutputWarning:
     type: Literal["warning"] = "warning"
 
 
-OutputEvent = FileFinished | SegmentFinished | OutputWarning
+OutputEvent = FileOpened | FileFinished | SegmentFinished | OutputWarning
 
 
 class OutputSink(Protocol):

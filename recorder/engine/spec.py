@@ -136,6 +136,9 @@ class EncodeSpec:
     # Single-stream only (SPEC §7): the request sent neither VideoFps nor VideoBitrate, so an
     # H.264/HEVC source may be remuxed instead of re-encoded. Always False for mixed recording.
     remux_source_video: bool = False
+    # Extension (SPEC §11, system.record's encodeBitRate): the Opus encode's bitrate in bit/s,
+    # exact where AudioBitrate has kbps steps and a 32 kbps floor. 0 = AudioBitrate x 1000.
+    opus_bitrate_bps: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,9 @@ class ControlSpec:
     max_idle_time_seconds: int = 180
     max_record_time_seconds: int = 0  # 0 = unlimited
     enable_sync_upload: bool = False
+    # Extension (SPEC §11, system.record's duration): a limit in milliseconds, 0 = none. With
+    # MaxRecordTime too, the earlier of the two ends the task.
+    max_record_time_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recorder', '0002_layouttemplate'),
+        ('recorder', '0004_callback_outbox'),
     ]
 
     operations = [

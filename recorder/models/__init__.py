@@ -4,6 +4,7 @@ from recorder.models.accounts import Account, App, Membership, MembershipRole
 from recorder.models.callbacks import CallbackConfig
 from recorder.models.keys import AccessKey
 from recorder.models.layouts import LayoutTemplate
+from recorder.models.outbox import CallbackAttempt, CallbackDelivery, DeliveryState
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
 from recorder.models.uploads import Upload, UploadDestination, UploadKind, UploadState
@@ -12,7 +13,10 @@ __all__ = [
     "AccessKey",
     "Account",
     "App",
+    "CallbackAttempt",
     "CallbackConfig",
+    "CallbackDelivery",
+    "DeliveryState",
     "LayoutTemplate",
     "Membership",
     "MembershipRole",

@@ -62,6 +62,9 @@ def check_callback_url(url: str) -> None:
         raise _invalid("is not a valid URL") from None
     if parts.scheme.lower() not in CALLBACK_SCHEMES or not parts.hostname:
         raise _invalid("must be an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        # The URL is shown to every member of the account; the signature is what authenticates.
+        raise _invalid("must not contain a user name or password; the signature authenticates callbacks")
 
 
 def _invalid(detail: str) -> ApiError:

@@ -12,6 +12,7 @@ MAX_SILENCE_SECONDS: Final = IntRange(60, 3600)
 MAX_IDLE_TIME_SECONDS: Final = IntRange(10, 86_400)
 # The seed leaves MaxRecordTime unbounded; 30 days refuses values that can only be mistakes.
 MAX_RECORD_TIME_SECONDS: Final = IntRange(0, 30 * 86_400)
+MAX_RECORD_TIME_MS: Final = IntRange(0, 30 * 86_400 * 1000)  # extension, same 30-day cap
 
 DEFAULTS: Final = ControlSpec()
 
@@ -34,6 +35,7 @@ def read_control(fields: Fields | None) -> ControlSpec:
             "MaxRecordTime", MAX_RECORD_TIME_SECONDS, DEFAULTS.max_record_time_seconds
         ),
         enable_sync_upload=fields.boolean("EnableSyncUpload", DEFAULTS.enable_sync_upload),
+        max_record_time_ms=fields.int_in("MaxRecordTimeMs", MAX_RECORD_TIME_MS, DEFAULTS.max_record_time_ms),
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from recorder.engine.spec import AudioCodec, AudioProfile, EncodeSpec, RecordMode, VideoCodec
+from recorder.engine.spec import AudioCodec, AudioProfile, EncodeSpec, FileFormat, RecordMode, VideoCodec
 from recorder.validation.errors import invalid
-from recorder.validation.reader import Fields, IntRange
+from recorder.validation.reader import Fields, IntRange, check_int, check_one_of
 
 VIDEO_SIZE: Final = IntRange(2, 1920, even=True)  # pixels
 VIDEO_FPS: Final = IntRange(1, 60)
@@ -15,6 +15,14 @@ VIDEO_GOP_SECONDS: Final = IntRange(1, 5)
 AUDIO_BITRATE_KBPS: Final = IntRange(32, 192)
 AUDIO_SAMPLE_RATES: Final = (16_000, 32_000, 44_100, 48_000)
 AUDIO_CHANNELS: Final = (1, 2)
+# Extension (SPEC §11): telephone-band audio for system.record, whose default rate it is. Only
+# this service's own audio formats take it; the seed's formats keep the seed's four rates.
+NARROWBAND_SAMPLE_RATE: Final = 8_000
+NARROWBAND_FORMATS: Final = frozenset({FileFormat.WAV, FileFormat.PCM, FileFormat.OPUS})
+# Extension: OpusBitrateBps. libopus codes 6 kbit/s and up, and at most 256 kbit/s per channel
+# (FFmpeg refuses more); 510 kbit/s is Opus's own ceiling.
+OPUS_BITRATE_BPS: Final = IntRange(6_000, 510_000)
+OPUS_MAX_BPS_PER_CHANNEL: Final = 256_000
 
 # Default AAC-LC bitrate per channel, by the lowest sample rate it applies from.
 LC_KBPS_PER_CHANNEL: Final = ((44_100, 64), (32_000, 48), (16_000, 32))
@@ -27,7 +35,8 @@ DEFAULTS: Final = EncodeSpec()
 def default_audio_bitrate(profile: AudioProfile, sample_rate: int, channels: int) -> int:
     """The bitrate used when the request gives none (the seed derives it the same way)."""
     if profile is AudioProfile.LC:
-        per_channel = next(kbps for rate, kbps in LC_KBPS_PER_CHANNEL if sample_rate >= rate)
+        lowest = LC_KBPS_PER_CHANNEL[-1][1]  # below 16 kHz (8 kHz: no AAC, only the Opus fallback)
+        per_channel = next((kbps for rate, kbps in LC_KBPS_PER_CHANNEL if sample_rate >= rate), lowest)
         kbps = per_channel * channels
     elif profile is AudioProfile.HE_AAC_V1:
         kbps = HE_AAC_V1_KBPS[channels]
@@ -55,8 +64,9 @@ def read_encode(fields: Fields | None, mode: RecordMode) -> EncodeSpec:
     audio_codec = fields.enum("AudioCodec", AudioCodec, DEFAULTS.audio_codec)
     profile = fields.enum("AudioProfile", AudioProfile, DEFAULTS.audio_profile)
     audio_bitrate = fields.optional_int_in("AudioBitrate", AUDIO_BITRATE_KBPS)
-    sample_rate = fields.int_one_of("AudioSampleRate", AUDIO_SAMPLE_RATES, DEFAULTS.audio_sample_rate)
+    sample_rate = _read_sample_rate(fields)
     channels = fields.int_one_of("AudioChannels", AUDIO_CHANNELS, DEFAULTS.audio_channels)
+    opus_bitrate = _read_opus_bitrate(fields)
     if audio_bitrate is None:
         audio_bitrate = default_audio_bitrate(profile, sample_rate, channels)
     remux = False
@@ -77,7 +87,25 @@ def read_encode(fields: Fields | None, mode: RecordMode) -> EncodeSpec:
         audio_sample_rate=sample_rate,
         audio_channels=channels,
         remux_source_video=remux,
+        opus_bitrate_bps=opus_bitrate,
     )
+
+
+def _read_sample_rate(fields: Fields) -> int:
+    """The seed's four rates, or 8000 (whose formats :func:`check_narrowband_formats` checks)."""
+    value = fields.optional_int("AudioSampleRate")
+    if value is None:
+        return DEFAULTS.audio_sample_rate
+    if value == NARROWBAND_SAMPLE_RATE:
+        return value
+    return check_one_of(value, AUDIO_SAMPLE_RATES, fields.at("AudioSampleRate"))
+
+
+def _read_opus_bitrate(fields: Fields) -> int:
+    value = fields.optional_int("OpusBitrateBps")
+    if not value:
+        return 0  # absent, null or 0: the Opus encode uses AudioBitrate
+    return check_int(value, OPUS_BITRATE_BPS, fields.at("OpusBitrateBps"))
 
 
 def check_profile_channels(encode: EncodeSpec) -> None:
@@ -86,4 +114,29 @@ def check_profile_channels(encode: EncodeSpec) -> None:
         raise invalid(
             "Encode.AudioProfile",
             f"2 (HE-AAC v2) requires Encode.AudioChannels 2, got {encode.audio_channels}",
+        )
+
+
+def check_narrowband_formats(encode: EncodeSpec, formats: tuple[FileFormat, ...]) -> None:
+    """Cross-field: 8000 Hz is for this service's audio formats only (SPEC §11)."""
+    if encode.audio_sample_rate != NARROWBAND_SAMPLE_RATE:
+        return
+    others = [fmt.value for fmt in formats if fmt not in NARROWBAND_FORMATS]
+    if others:
+        raise invalid(
+            "Encode.AudioSampleRate",
+            f"must be one of {', '.join(map(str, AUDIO_SAMPLE_RATES))}, got {NARROWBAND_SAMPLE_RATE}"
+            f" (8000 is accepted only when every FileFormatConfig.FileFormat is WAV, PCM or OPUS;"
+            f" got {', '.join(others)})",
+        )
+
+
+def check_opus_bitrate_channels(encode: EncodeSpec) -> None:
+    """Cross-field: the Opus encoder takes at most 256 kbit/s per channel."""
+    ceiling = OPUS_MAX_BPS_PER_CHANNEL * encode.audio_channels
+    if encode.opus_bitrate_bps > ceiling:
+        raise invalid(
+            "Encode.OpusBitrateBps",
+            f"must be at most {ceiling} with Encode.AudioChannels {encode.audio_channels},"
+            f" got {encode.opus_bitrate_bps}",
         )

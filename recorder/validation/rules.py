@@ -2,14 +2,20 @@
 
 They run in this fixed order, after every per-field check: Encode.AudioProfile vs
 AudioChannels; ExcludeStreams vs TargetStreams; custom layout Regions vs TargetStreams;
-Control.EnableSyncUpload vs FileFormat; audio-only FileFormat vs Control.MediaType.
+Control.EnableSyncUpload vs FileFormat; audio-only FileFormat vs Control.MediaType; then this
+service's extensions: Encode.AudioSampleRate 8000 vs FileFormat; Encode.OpusBitrateBps vs
+AudioChannels.
 """
 
 from __future__ import annotations
 
 from recorder.engine.spec import LayoutMode, RecordMode, RecordSpec, Region, StreamRef
 from recorder.validation.control import check_sync_upload
-from recorder.validation.encode import check_profile_channels
+from recorder.validation.encode import (
+    check_narrowband_formats,
+    check_opus_bitrate_channels,
+    check_profile_channels,
+)
 from recorder.validation.errors import describe, invalid
 from recorder.validation.files import check_audio_only_formats
 from recorder.validation.reader import child, item
@@ -27,6 +33,8 @@ def check_record(spec: RecordSpec) -> None:
         check_region_binding(spec.target_streams, regions)
     check_sync_upload(spec.control, spec.file_formats)
     check_audio_only_formats(spec.file_formats, spec.audio_only)
+    check_narrowband_formats(spec.encode, spec.file_formats)
+    check_opus_bitrate_channels(spec.encode)
 
 
 def check_exclusions(targets: tuple[StreamRef, ...], excludes: tuple[StreamRef, ...]) -> None:

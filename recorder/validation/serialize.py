@@ -1,7 +1,9 @@
 """The canonical OpenAPI-shaped JSON of a spec: PascalCase keys, every default written out.
 
 Optional values without a default (BackgroundImage, AlternateImage, Endpoint, SecurityToken,
-MainVideoStream, CustomLayout) are left out rather than written as null. Law:
+MainVideoStream, CustomLayout) are left out rather than written as null, and so are this
+service's extension fields (OpusBitrateBps, MaxRecordTimeMs) while they are 0: a task that does
+not use them has exactly the seed's JSON. Law:
 ``parse_start_record(record_spec_to_json(spec, include_secrets=True)) == spec``.
 """
 
@@ -62,13 +64,16 @@ def encode_to_json(encode: EncodeSpec, mode: RecordMode) -> JsonObject:
     if mode is RecordMode.SINGLE_STREAM and encode.remux_source_video:
         # Their absence is what asks for the source video as it is.
         del video["VideoFps"], video["VideoBitrate"]
-    return video | {
+    audio: JsonObject = {
         "AudioCodec": int(encode.audio_codec),
         "AudioProfile": int(encode.audio_profile),
         "AudioBitrate": encode.audio_bitrate_kbps,
         "AudioSampleRate": encode.audio_sample_rate,
         "AudioChannels": encode.audio_channels,
     }
+    if encode.opus_bitrate_bps:
+        audio["OpusBitrateBps"] = encode.opus_bitrate_bps
+    return video | audio
 
 
 def layout_to_json(layout: LayoutSpec) -> JsonObject:
@@ -120,7 +125,7 @@ def region_to_json(region: Region) -> JsonObject:
 
 
 def control_to_json(control: ControlSpec) -> JsonObject:
-    return {
+    result: JsonObject = {
         "MediaType": int(control.media_type),
         "FrameInterpolationMode": int(control.frame_interpolation_mode),
         "MaxSilenceSeconds": control.max_silence_seconds,
@@ -128,6 +133,9 @@ def control_to_json(control: ControlSpec) -> JsonObject:
         "MaxRecordTime": control.max_record_time_seconds,
         "EnableSyncUpload": control.enable_sync_upload,
     }
+    if control.max_record_time_ms:
+        result["MaxRecordTimeMs"] = control.max_record_time_ms
+    return result
 
 
 def storage_to_json(storage: StorageSpec, *, include_secrets: bool) -> JsonObject:

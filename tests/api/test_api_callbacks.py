@@ -55,6 +55,7 @@ def test_it_keeps_the_secret_unless_one_is_sent(owner: Caller, alice: Tenant) ->
         ({"url": "https://"}, "InvalidParameter", "url"),
         ({"url": "https://hooks.example/a b"}, "InvalidParameter", "url"),
         ({"url": "https://hooks.example/" + "a" * 1024}, "InvalidParameter", "url"),
+        ({"url": "https://user:pw@hooks.example/"}, "InvalidParameter", "url"),
         ({"url": "https://hooks.example/", "enabled": "yes"}, "InvalidParameter.Unmarshal", "enabled"),
         ({"url": "https://hooks.example/", "secret": 5}, "InvalidParameter.Unmarshal", "secret"),
     ],

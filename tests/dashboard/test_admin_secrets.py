@@ -15,7 +15,9 @@ from django.urls import reverse
 from recorder import crypto
 from recorder.models import (
     AccessKey,
+    CallbackAttempt,
     CallbackConfig,
+    CallbackDelivery,
     LayoutTemplate,
     RecordFile,
     RecordTask,
@@ -70,6 +72,17 @@ def everything(alice: Tenant) -> Secrets:
         room=room, user_id="u1", stream_type=0, source_url=f"rtsp://cam:{SOURCE_PASSWORD}@10.0.0.5/live"
     )
     LayoutTemplate.objects.create(app=alice.app, name="studio", layout={"LayoutMode": 0})
+    delivery = CallbackDelivery.objects.create(
+        app=alice.app,
+        task=task,
+        event_type="RecordStarted",
+        event_data='{"AppId":"app-alice"}',
+        event_time="2025-01-01T00:00:00.000000Z",
+        nonce="0042",
+        next_attempt_at=task.created_at,
+        retry_until=task.created_at,
+    )
+    CallbackAttempt.objects.create(delivery=delivery, number=1, started_at=task.created_at, duration_ms=5)
     return Secrets(
         plain=[alice.secret, CALLBACK_SECRET, STORAGE_SECRET, SOURCE_PASSWORD],
         stored=[alice.key.secret_encrypted, callback.secret_encrypted, storage_secrets],

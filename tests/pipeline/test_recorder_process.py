@@ -127,6 +127,9 @@ def test_it_records_until_stopped_and_reports_every_step(recorder, tmp_path):
         assert container.streams.video[0].codec_context.name == "h264"
         assert container.streams.audio[0].codec_context.name == "aac"
     assert [e["type"] for e in recorder.events].index("file_finished") < len(recorder.events) - 1
+    (opened,) = recorder.of_type("file_opened")  # the growing fragmented MP4, for the uploader
+    assert opened["file_format"] == "mp4" and opened["output_id"] == info["output_id"]
+    assert info["payload_offset"] + info["payload_size"] == info["size_bytes"]
 
 
 def test_it_stops_gracefully_when_the_parent_goes_away(recorder, tmp_path):

@@ -1261,7 +1261,9 @@ def test_it_reports_the_first_error_in_field_table_order_then_cross_field_rules(
         ({"Control.MaxIdleTime": 5}, "Control.MaxIdleTime: must be in [10, 86400], got 5"),
         (
             {"Encode.AudioSampleRate": 8000},
-            "Encode.AudioSampleRate: must be one of 16000, 32000, 44100, 48000, got 8000",
+            "Encode.AudioSampleRate: must be one of 16000, 32000, 44100, 48000, got 8000"
+            " (8000 is accepted only when every FileFormatConfig.FileFormat is WAV, PCM or OPUS;"
+            " got MP4, HLS)",
         ),
         ({"RecordMode": 3}, "RecordMode: must be one of 0, 1, got 3"),
         (

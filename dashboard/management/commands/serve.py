@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from recorder.dispatch.local import LocalDispatcher
+from recorder.outbox.worker import DeliveryWorker
 from recorder.storage import intake
 from recorder.storage.service import UploadService
 
@@ -42,6 +43,11 @@ class Command(BaseCommand):
             dispatcher = LocalDispatcher()
             dispatcher.start()
             self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
+        callbacks = None
+        if settings.CALLBACK_DELIVERY == "local":
+            callbacks = DeliveryWorker()
+            callbacks.start()
+            self.stdout.write(f"Delivering callbacks, up to {callbacks.concurrency} at once.")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
         try:
             CommandLineInterface().run(
@@ -56,3 +62,6 @@ class Command(BaseCommand):
                 # Transfers stop at their next part; the next start resumes them.
                 intake.remove_waker(uploader.wake)
                 uploader.shutdown()
+            if callbacks is not None:
+                # Callbacks not yet delivered stay in the outbox and go out after the next start.
+                callbacks.shutdown()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from dashboard.pages.access import accounts_managed_by, app_to_view, can_manage
 from dashboard.pages.forms import AppCreateForm, AppRenameForm
+from dashboard.pages.views.callbacks import callback_panel
 from recorder.models import App
 
 
@@ -70,5 +71,6 @@ def app_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": manageable,
             "task_count": app.tasks.count(),
             "active_key_count": app.access_keys.filter(revoked_at__isnull=True).count(),
+            **callback_panel(request.user, app),
         },
     )

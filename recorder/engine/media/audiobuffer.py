@@ -30,6 +30,11 @@ class AudioBuffer:
     def end(self) -> int | None:
         return self._end
 
+    @property
+    def start(self) -> int | None:
+        """The first sample still held (None: nothing held)."""
+        return self._chunks[0].position if self._chunks else None
+
     def write(self, item: AudioItem) -> None:
         if self._end is not None and item.position < self._end:
             self._truncate(item.position)

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Final
 
 US_PER_SECOND: Final = 1_000_000
+US_PER_MS: Final = 1_000
 TASK_TIME_BASE: Final = Fraction(1, US_PER_SECOND)
 
 # AS_FAST_AS_POSSIBLE: how far a source may read ahead of the frame being produced. Larger

@@ -16,6 +16,7 @@ from typing import Literal
 from recorder.engine.outputs_api import (
     FileFinished,
     FileInfo,
+    FileOpened,
     OutputWarning,
     ProgressSample,
     SegmentFinished,
@@ -90,6 +91,7 @@ RecordingEvent = (
     | StreamStateChanged
     | Progress
     | Thumbnail
+    | FileOpened
     | FileFinished
     | SegmentFinished
     | OutputWarning
@@ -138,6 +140,13 @@ def event_to_json(event: RecordingEvent) -> JsonObject:
             "height": event.height,
             "media_seconds": round(event.media_seconds, 3),
         }
+    if isinstance(event, FileOpened):
+        return {
+            "type": event.type,
+            "output_id": event.output_id,
+            "file_format": event.file_format.value.lower(),
+            "path": str(event.path),
+        }
     if isinstance(event, FileFinished):
         return {"type": event.type, "file": file_info_to_json(event.info)}
     if isinstance(event, SegmentFinished):
@@ -156,7 +165,12 @@ def event_to_json(event: RecordingEvent) -> JsonObject:
 
 
 def file_info_to_json(info: FileInfo) -> JsonObject:
+    """``payload_offset``/``payload_size`` only for a progressive MP4/M4A (see FileInfo)."""
+    payload: JsonObject = {}
+    if info.payload_offset is not None and info.payload_size is not None:
+        payload = {"payload_offset": info.payload_offset, "payload_size": info.payload_size}
     return {
+        "output_id": info.output_id,
         "file_format": info.file_format.value,
         "path": str(info.path),
         "object_key": info.object_key,
@@ -171,4 +185,5 @@ def file_info_to_json(info: FileInfo) -> JsonObject:
             {"user_id": s.user_id, "stream_type": int(s.stream_type), "index": s.index} for s in info.streams
         ],
         "audio_profile_used": None if info.audio_profile_used is None else int(info.audio_profile_used),
+        **payload,
     }

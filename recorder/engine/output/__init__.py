@@ -18,12 +18,17 @@ Layout, and where each decision is written down:
   the requested rate in the OpusHead, PCM; FIFO re-chunking), ``bitrate.py`` (the default
   bitrate curve), ``remux.py`` (copied video), ``stream.py`` (why encoders live in a ``null``
   container).
-- ``muxers/``: ``mp4.py`` (fragmented while recording, faststart copy at the end),
-  ``hls.py`` (TS or fMP4 segments, keyframe cuts, segment detection), ``flv.py`` (enhanced
-  FLV for HEVC), ``audio_files.py``; ``target.py`` (temporary names under ``.incomplete/``),
+- ``muxers/``: ``mp4.py`` (fragmented while recording, ``FileOpened``, made progressive at
+  the end), ``mp4_layout.py`` (``FragmentScanner``: the payload of a growing fragmented file;
+  ``write_progressive``: fragmented to progressive without remuxing, the payload copied byte
+  for byte), ``mp4_fragments.py`` (fragments read), ``mp4_samples.py`` (into per-track
+  sample tables), ``mp4_moov.py`` (the progressive ``moov``: sample tables, durations, edit
+  lists, ``stco``/``co64``), ``mp4_boxes.py`` (box reader and writer); ``hls.py`` (TS or
+  fMP4 segments, keyframe cuts, segment detection), ``flv.py`` (enhanced FLV for HEVC),
+  ``audio_files.py``; ``target.py`` (temporary names under ``.incomplete/``, ``output_id``),
   ``finish.py`` (probe, name, move).
 - ``naming.py``: object keys (SPEC §8) and path safety. ``probe.py``: file info read back.
-- ``finisher.py``: finishing (faststart copy, probing) on a background thread.
+- ``finisher.py``: finishing (the progressive MP4 rewrite, probing) on a background thread.
 """
 
 from __future__ import annotations

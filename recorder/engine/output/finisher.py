@@ -1,11 +1,11 @@
 """Finishing files off the recording thread.
 
 Closing a part is quick (flush encoders, write trailers), but finishing its files is not: a
-4-hour MP4 is copied once more to put its index first, and every file is read back. Done
-inline, a split would stall the live pipeline for that long. So finishing jobs run on one
-background thread, in order, and their events are handed back to the recording thread,
-which delivers them from its next call into the sink: ``on_event`` is only ever called from
-the thread that drives the sink.
+4-hour MP4 is copied once more to put its index first (its payload, byte for byte), an FLV
+is scanned, and every file is read back. Done inline, a split would stall the live pipeline
+for that long. So finishing jobs run on one background thread, in order, and their events
+are handed back to the recording thread, which delivers them from its next call into the
+sink: ``on_event`` is only ever called from the thread that drives the sink.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +54,8 @@ EXTENSIONS: Final[Mapping[FileFormat, str]] = {
     FileFormat.OPUS: "opus",
 }
 
+_issued: set[str] = set()
+_issued_lock = threading.Lock()
 _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 _TYPE_LETTERS: Final = {StreamType.CAMERA: "C", StreamType.SCREEN: "S"}
 _MIXED_TYPE_LETTER: Final = "M"
@@ -63,8 +66,13 @@ class UnsafePathError(ValueError):
 
 
 def random_hex() -> str:
-    """The 8 lowercase hex characters that end every stem."""
-    return secrets.token_hex(RANDOM_HEX_CHARS // 2)
+    """The 8 lowercase hex characters that end every stem; never the same twice in a process
+    (one process records one task), so they also name an output (``PartTarget.output_id``)."""
+    with _issued_lock:
+        while (value := secrets.token_hex(RANDOM_HEX_CHARS // 2)) in _issued:
+            continue
+        _issued.add(value)
+    return value
 
 
 def duration_seconds(duration_ms: int) -> int:

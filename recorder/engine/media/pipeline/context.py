@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recorder.engine.images import ImagePolicy
-from recorder.engine.media.clock import Pacing, TaskClock
+from recorder.engine.media.clock import Pacing, TaskClock, samples_before
+from recorder.engine.media.control import record_time_limit
 from recorder.engine.media.events import EventSink
 from recorder.engine.media.room import Room
 from recorder.engine.outputs_api import (
@@ -81,6 +82,12 @@ class RecordingContext:
     def channels(self) -> int:
         return self.spec.encode.audio_channels
 
+    def audio_end(self, end: int) -> int:
+        """``end`` (a sample position), held at the record-time limit: the runner stops at the
+        first frame at or after the limit, the audio ends at the limit's exact sample."""
+        limit = record_time_limit(self.spec.control)
+        return end if limit is None else min(end, samples_before(limit, self.sample_rate))
+
     def open_output(
         self,
         *,
@@ -108,6 +115,7 @@ class RecordingContext:
                 encode.audio_channels,
                 encode.audio_bitrate_kbps,
                 encode.audio_profile,
+                opus_bitrate_bps=encode.opus_bitrate_bps,
             )
             if audio
             else None

@@ -175,6 +175,7 @@ class MixedProducer:
             if slot is not None and slot in self._recorded:
                 inputs.append((slot.audio, audio.pan))
         mixer = self.mixer
+        end = self.context.audio_end(end)
         while mixer.position + BLOCK_SAMPLES <= end or (partial and mixer.position < end):
             start = mixer.position
             count = min(BLOCK_SAMPLES, end - start)

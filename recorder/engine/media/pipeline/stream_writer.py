@@ -1,8 +1,18 @@
 """One stream's files in a single-stream recording (RecordMode 1, SPEC §7).
 
-A file starts at the stream's first media (for video: its first decoded frame, or for copied
-video its first keyframe) and is written on the task's frame grid, like a mixed recording:
-frame ``n`` at ``n / VideoFps``, the newest source frame not later than that.
+A file starts at the stream's first media, audio or video, and is written on the task's
+frame grid, like a mixed recording: frame ``n`` at ``n / VideoFps``, the newest source frame
+not later than that.
+
+- Audio before the first video frame: the file opens at the size the source announced
+  (``SourceInfo``, from its codec parameters) and its frames show the Background colour until
+  the first frame. A source that has not announced a size has its file opened at its first
+  frame, so audio before that frame is not written.
+- Copied video must start with a keyframe, and nothing else can stand in for the pictures
+  before it (another encoder's frames cannot join the copied stream): the file opens when the
+  first keyframe arrives, with the audio held since the stream's first sample written first,
+  so the file still starts at the audio and its video track starts later (in MP4, an empty
+  edit: players show no picture, or the first one, until then).
 
 - Size: the largest width and height seen. A larger frame mid-stream starts a new part at the
   new size; a smaller one is fitted (aspect kept) and centred on the Background colour.
@@ -31,7 +41,8 @@ from recorder.engine.media.clock import US_PER_SECOND, frame_time, samples_befor
 from recorder.engine.media.pipeline.context import RecordingContext, audio_frame
 from recorder.engine.media.pipeline.output_setup import video_output
 from recorder.engine.media.room import StreamSlot
-from recorder.engine.media.sources import PacketItem, VideoItem
+from recorder.engine.media.sources import PacketItem, SourceInfo, VideoItem
+from recorder.engine.media.sources.av_source import COPYABLE_CODECS
 from recorder.engine.outputs_api import OutputSink, RemuxVideo, StreamLabel
 
 logger = logging.getLogger(__name__)
@@ -100,21 +111,41 @@ class StreamWriter:
         if info.has_video is None or info.has_audio is None:
             return False  # the source has not said what it carries yet
         self.with_audio = bool(info.has_audio)
-        if self.has_video and slot.packets:
+        audio_start = samples_before(task_time, self.context.sample_rate)
+        if self.has_video and self._copies_video(info):
             packet = self._first_keyframe(task_time)
             if packet is None:
-                return False
+                return False  # the audio waits in the stream's buffer
             self.remux = packet.remux
             self._open_sink(None)
-        elif self.has_video:
+            self._write_audio_before(packet.time)
+            return True
+        if self.has_video:
             item = slot.frames.frame_at(task_time)
-            if item is None:
+            size = item.size if item is not None else _announced_size(info)
+            if size is None:
                 return False
-            self._open_sink(even_size(item.size))
+            self._open_sink(even_size(size))
         else:
             self._open_sink(None)
-        self.mixer.skip_to(samples_before(task_time, self.context.sample_rate))
+        self.mixer.skip_to(audio_start)
         return True
+
+    def _copies_video(self, info: SourceInfo) -> bool:
+        """Whether the source hands video over as packets to copy (known before any arrives)."""
+        copyable = self.context.source_copies_video and info.video_codec in COPYABLE_CODECS
+        return bool(self.slot.packets) or copyable
+
+    def _write_audio_before(self, keyframe_time: int) -> None:
+        """The audio held from the stream's first sample up to the first keyframe (copied
+        video): written first, so the file starts where the stream did."""
+        keyframe_sample = samples_before(keyframe_time, self.context.sample_rate)
+        first_sample = self.slot.audio.start if self.with_audio else None
+        if first_sample is None or first_sample >= keyframe_sample:
+            self.mixer.skip_to(keyframe_sample)
+            return
+        self.mixer.skip_to(first_sample)
+        self._write_audio(keyframe_sample, partial=True)
 
     def _first_keyframe(self, task_time: int) -> PacketItem | None:
         packets = self.slot.packets
@@ -141,17 +172,24 @@ class StreamWriter:
     # -- writing --------------------------------------------------------------------------------
 
     def _write_frame(self, frame_number: int, task_time: int) -> None:
-        item = self.slot.frames.frame_at(task_time) or self._last_item
-        if item is None or self.size is None or self.sink is None:
+        if self.size is None or self.sink is None or self._background is None:
             return
+        item = self.slot.frames.frame_at(task_time) or self._last_item
+        if item is None:  # audio came first: the Background until the first frame
+            frame = av.VideoFrame.from_ndarray(self._background, format="rgb24")
+        else:
+            frame = self._source_frame(item)
+        frame.pts, frame.time_base = frame_number, self.context.fps_time_base
+        assert self.sink is not None
+        self.sink.write_video(frame)
+
+    def _source_frame(self, item: VideoItem) -> av.VideoFrame:
+        assert self.size is not None
         width, height = item.size
         if width > self.size[0] or height > self.size[1]:
             self._reopen(even_size((max(width, self.size[0]), max(height, self.size[1]))))
         self._last_item = item
-        frame = self._fitted(item.frame)
-        frame.pts, frame.time_base = frame_number, self.context.fps_time_base
-        assert self.sink is not None
-        self.sink.write_video(frame)
+        return self._fitted(item.frame)
 
     def _reopen(self, size: Size) -> None:
         """A larger frame: finish this part and start one at the new size."""
@@ -184,6 +222,7 @@ class StreamWriter:
         if not self.with_audio or self.sink is None:
             return
         inputs = [(self.slot.audio, 0.0)]
+        end = self.context.audio_end(end)
         while self.mixer.position + BLOCK_SAMPLES <= end or (partial and self.mixer.position < end):
             start = self.mixer.position
             samples = self.mixer.mix(inputs, min(BLOCK_SAMPLES, end - start))
@@ -216,6 +255,10 @@ class StreamWriter:
         if self._last_item is None:
             return None
         return np.asarray(self._last_item.frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+
+
+def _announced_size(info: SourceInfo) -> Size | None:
+    return (info.width, info.height) if info.width and info.height else None
 
 
 def _decode_time(item: PacketItem) -> int:

@@ -16,7 +16,9 @@ so a part's audio is gapless from its first sample.
   another), Opus's native rate, so one code path covers 16/32/44.1 kHz alike. Ogg Opus keeps
   the original rate only as information ("input sample rate" in the OpusHead); FFmpeg writes
   the rate the encoder was opened with there, so the header is patched to the requested rate.
-  Players decode Opus at 48 kHz whatever that field says. Constrained VBR at the bitrate.
+  Players decode Opus at 48 kHz whatever that field says. Constrained VBR at the bitrate
+  (``AudioOutput.opus_bitrate_bps`` when set: system.record asks for bit/s, not kbps). 8 kHz
+  input works the same way (narrowband; SPEC §11).
 - **PCM** (WAV and raw PCM): ``pcm_s16le`` at the task's rate and channels.
 """
 
@@ -92,6 +94,12 @@ def codec_setup(kind: AudioKind, audio: AudioOutput) -> AudioCodecSetup:
     return AudioCodecSetup("pcm_s16le", "s16", audio.sample_rate, {}, None)
 
 
+def bitrate_bps(kind: AudioKind, audio: AudioOutput) -> int:
+    if kind == "opus" and audio.opus_bitrate_bps:
+        return audio.opus_bitrate_bps
+    return audio.bitrate_kbps * 1000
+
+
 def with_opus_input_rate(extradata: bytes, sample_rate: int) -> bytes:
     """The OpusHead with its informational "input sample rate" set to ``sample_rate``."""
     end = OPUS_HEAD_RATE_OFFSET + 4
@@ -114,7 +122,7 @@ class AudioEncoder:
         stream.format = self.setup.sample_format
         stream.time_base = Fraction(1, self.setup.sample_rate)
         if kind != "pcm":
-            stream.bit_rate = audio.bitrate_kbps * 1000
+            stream.bit_rate = bitrate_bps(kind, audio)
         stream.codec_context.options = dict(self.setup.options)
         want_global_header(stream)
         stream.codec_context.open()

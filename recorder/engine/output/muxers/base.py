@@ -13,6 +13,7 @@ import av
 
 from recorder.engine.output.encoders import AudioEncoder
 from recorder.engine.output.muxers.finish import finish_output
+from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout
 from recorder.engine.output.muxers.target import PartTarget
 from recorder.engine.output.probe import MediaFacts, PcmLayout
 from recorder.engine.outputs_api import OutputEvent
@@ -44,6 +45,15 @@ class MuxInputs:
     video_codec: str  # "h264" / "h265" / "" (what FileInfo reports)
     video_size: tuple[int, int]
     audio: AudioEncoder | None
+
+
+@dataclass(frozen=True)
+class Finalised:
+    """The file a container muxer delivers, with the warnings of making it."""
+
+    path: Path
+    warnings: list[OutputEvent]
+    layout: ProgressiveLayout | None = None  # MP4/M4A made progressive: where its payload is
 
 
 @dataclass(frozen=True)
@@ -141,14 +151,19 @@ class ContainerMuxer(Muxer):
         return [], self.finish
 
     def finish(self) -> list[OutputEvent]:
-        path, events = self.finalised_file()
-        return events + finish_output(
-            self.target, self.file_format, path, fallback=self.fallback_facts(), pcm=self.pcm_layout()
+        finalised = self.finalised_file()
+        return finalised.warnings + finish_output(
+            self.target,
+            self.file_format,
+            finalised.path,
+            fallback=self.fallback_facts(),
+            pcm=self.pcm_layout(),
+            layout=finalised.layout,
         )
 
-    def finalised_file(self) -> tuple[Path, list[OutputEvent]]:
-        """The file to deliver (a hook for MP4's faststart rewrite) and any warnings."""
-        return self.path, []
+    def finalised_file(self) -> Finalised:
+        """The file to deliver (a hook for MP4's progressive rewrite)."""
+        return Finalised(self.path, [])
 
     def pcm_layout(self) -> PcmLayout | None:
         audio = self.inputs.audio

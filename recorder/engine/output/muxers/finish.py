@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 
+from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout
 from recorder.engine.output.muxers.target import PartTarget
 from recorder.engine.output.naming import object_key, spool_path
 from recorder.engine.output.probe import MediaFacts, PcmLayout, probe_output
@@ -23,12 +24,14 @@ def finish_output(
     fallback: MediaFacts,
     pcm: PcmLayout | None = None,
     final_key: str | None = None,
+    layout: ProgressiveLayout | None = None,
 ) -> list[OutputEvent]:
     """Probe ``written`` (for HLS: the playlist), move it (HLS: its folder) to its object key.
 
     ``final_key`` is given when the output was written in place already (HLS with
     EnableSyncUpload, whose name has ``{Duration}`` 0). A file that cannot be read back is
-    still delivered, described from what was written, with a warning.
+    still delivered, described from what was written, with a warning. ``layout``: where
+    the payload of a progressive MP4 lies (reported in its ``FileInfo``).
     """
     events: list[OutputEvent] = []
     try:
@@ -55,6 +58,9 @@ def finish_output(
         video_height=facts.height,
         streams=target.streams,
         audio_profile_used=facts.aac_profile if facts.audio_codec == "aac" else None,
+        output_id=target.output_id,
+        payload_offset=layout.payload_offset if layout is not None else None,
+        payload_size=layout.payload_size if layout is not None else None,
     )
     events.append(FileFinished(info))
     return events

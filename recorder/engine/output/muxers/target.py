@@ -30,6 +30,12 @@ class PartTarget:
     expected_duration_ms: Callable[[], int]  # from what was written; used if probing fails
 
     @property
+    def output_id(self) -> str:
+        """Names this output in events (``file_opened``, ``file_finished``): its suffix, which
+        ``naming.random_hex`` never repeats within the recording."""
+        return self.suffix
+
+    @property
     def incomplete_dir(self) -> Path:
         return self.spool_dir / INCOMPLETE_DIR
 
