@@ -7,6 +7,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from recorder.engine.upload.profiles import Profile, ProfileError, parse_optional_profile
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -78,3 +80,11 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme must be sqlite or postgres, got {parts.scheme!r}")
+
+
+def env_storage_profile(name: str, default: str = "") -> Profile | None:
+    """A storage profile (``library`` or an s3:// URL, recorder.engine.upload.profiles); None if empty."""
+    try:
+        return parse_optional_profile(os.environ.get(name, default), name)
+    except ProfileError as error:
+        raise ImproperlyConfigured(str(error)) from None

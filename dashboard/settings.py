@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import database_from_url, env_bool, env_float, env_int, env_list, env_str
+from dashboard.env import database_from_url, env_bool, env_float, env_int, env_list, env_storage_profile, env_str
 
 # Lets typed code subscript Django generics at run time (ModelForm[Model], QuerySet[Model]).
 django_stubs_ext.monkeypatch()
@@ -172,7 +173,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # botocore's debug lines carry request headers (the storage access key): never below WARNING.
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "s3transfer": {"level": "WARNING"},
+    },
 }
 
 # REST API (/api/v1/, recorder/api)
@@ -219,6 +226,25 @@ IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
 IMAGE_CACHE_SECONDS = env_int("IMAGE_CACHE_SECONDS", 300, minimum=0)
 IMAGE_CACHE_MAX_BYTES = env_int("IMAGE_CACHE_MAX_BYTES", 256 * 1024 * 1024, minimum=0)  # decoded pixels
 
+# Storage and upload (recorder/storage, docs/storage.md). StorageConfig Type 0 (TOS) and 1 (VOD)
+# go to these operator profiles: "library" (the built-in media library) or an s3:// URL.
+STORAGE_TOS_PROFILE = env_storage_profile("STORAGE_TOS_PROFILE", "library")
+STORAGE_VOD_PROFILE = env_storage_profile("STORAGE_VOD_PROFILE", "library")
+# Where a file goes when its upload failed permanently (bad credentials, no bucket); empty: none,
+# the file stays in the local spool.
+STORAGE_BACKUP_PROFILE = env_storage_profile("STORAGE_BACKUP_PROFILE", "")
+# The uploader service runs next to the dispatcher and works the uploads of this machine's spool.
+UPLOAD_NODE = env_str("UPLOAD_NODE") or socket.gethostname()
+UPLOAD_WORKERS = env_int("UPLOAD_WORKERS", 4, minimum=1)  # files uploaded at once
+UPLOAD_PART_WORKERS = env_int("UPLOAD_PART_WORKERS", 4, minimum=1)  # parallel parts per large file
+# Files above this go up as multipart uploads in parts of this size (S3's minimum is 5 MiB).
+UPLOAD_PART_SIZE_BYTES = env_int("UPLOAD_PART_SIZE_BYTES", 8 * 1024 * 1024, minimum=5 * 1024 * 1024)
+UPLOAD_TIMEOUT_SECONDS = env_int("UPLOAD_TIMEOUT_SECONDS", 30, minimum=1)  # connect / read, per request
+# Transient failures are retried after base x 2^(attempt-1), capped, with +-20 % jitter.
+UPLOAD_RETRY_BASE_MILLISECONDS = env_int("UPLOAD_RETRY_BASE_MILLISECONDS", 1000, minimum=1)
+UPLOAD_RETRY_MAX_SECONDS = env_int("UPLOAD_RETRY_MAX_SECONDS", 600, minimum=1)
+UPLOAD_MAX_ATTEMPTS = env_int("UPLOAD_MAX_ATTEMPTS", 200, minimum=1)  # then the failure is permanent
+UPLOAD_POLL_SECONDS = float(env_int("UPLOAD_POLL_MILLISECONDS", 200, minimum=10)) / 1000
 # Callbacks (SPEC §10, docs/callbacks.md). "local": `manage.py serve` posts them from a thread next to
 # the dispatcher; "none": only `manage.py deliver_callbacks` processes do.
 CALLBACK_DELIVERY = env_str("CALLBACK_DELIVERY", "local")

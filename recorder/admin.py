@@ -39,6 +39,7 @@ from recorder.models import (
     TaskEvent,
     TaskLease,
     Worker,
+    Upload,
 )
 
 admin.site.site_header = "RTC Recorder administration"
@@ -373,6 +374,31 @@ class RecordFileAdmin(ReadOnlyAdmin[RecordFile]):
         ("duration_ms", "start_time_ms", "size_bytes"),
         "streams",
         "created_at",
+    ]
+
+
+@admin.register(Upload)
+class UploadAdmin(ReadOnlyAdmin[Upload]):
+    """The upload queue (recorder.storage). Storage is shown by its description (``s3://bucket``);
+    credentials live only in the task's encrypted column and are never listed here."""
+
+    list_display = ["object_key", "task", "kind", "destination", "storage", "state", "attempts", "updated_at"]
+    list_filter = ["state", "kind", "destination"]
+    search_fields = ["object_key", "task__task_id", "task__app__app_id"]
+    list_select_related = ["task__app"]
+    fields = [
+        "task",
+        "record_file",
+        ("kind", "destination", "final"),
+        "storage",
+        ("node", "local_path"),
+        ("object_key", "playlist_key"),
+        ("state", "attempts", "permanent"),
+        ("next_attempt_at", "lease_expires_at"),
+        ("size_bytes", "bytes_done", "etag"),
+        "multipart",
+        "error",
+        ("created_at", "updated_at", "finished_at"),
     ]
 
 

@@ -38,6 +38,8 @@ from kombu.entity import Exchange
 
 from recorder.dispatch import admission
 from recorder.dispatch.worker import LeasedDispatcher
+from recorder.storage import intake
+from recorder.storage.service import UploadService
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ app.conf.update(
 )
 
 _dispatcher: LeasedDispatcher | None = None
+_uploader: UploadService | None = None
 
 
 def wake_exchange() -> Exchange:
@@ -97,7 +100,12 @@ class RecorderDispatcherStep(bootsteps.StartStopStep):  # type: ignore[misc]  # 
     """Runs the worker's ``LeasedDispatcher`` for as long as the Celery worker runs."""
 
     def start(self, parent: Any) -> None:
-        global _dispatcher  # noqa: PLW0603 (one dispatcher per worker process; the wake task finds it)
+        global _dispatcher, _uploader  # noqa: PLW0603 (one per worker process; the wake task finds it)
+        # Uploads of this machine's spool (UPLOAD_NODE): started first, so it resumes what a
+        # previous worker on this machine left.
+        _uploader = UploadService()
+        _uploader.start()
+        intake.add_waker(_uploader.wake)
         _dispatcher = LeasedDispatcher(capacity=worker_capacity())
         _dispatcher.start()
 
@@ -108,6 +116,11 @@ class RecorderDispatcherStep(bootsteps.StartStopStep):  # type: ignore[misc]  # 
             log.info("warm shutdown: handing recordings over, then stopping")
             dispatcher.drain()
             dispatcher.shutdown()
+        uploader, _uploader = _uploader, None
+        if uploader is not None:
+            # Transfers stop at their next part; the next worker on this machine resumes them.
+            intake.remove_waker(uploader.wake)
+            uploader.shutdown()
 
 
 app.steps["worker"].add(RecorderDispatcherStep)

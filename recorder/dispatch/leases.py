@@ -25,6 +25,7 @@ from recorder import lifecycle
 from recorder.dispatch import admission, messages
 from recorder.models import RecordTask, StopReason, TaskLease, TaskState, Worker
 from recorder.services.tasks import task_spec
+from recorder.storage import settle
 from recorder.validation import SpecError
 
 log = logging.getLogger(__name__)
@@ -294,8 +295,9 @@ def _reap_one(task_pk: int, expired: Q) -> bool:
                 )
                 requeued = True
         elif state is TaskState.STOPPING:
-            # It was finishing its files; they are replayed from its journal on that machine.
-            lifecycle.transition(task, TaskState.COMPLETED)
+            # It was finishing its files; they are replayed from its journal on that machine, and
+            # those already reported are uploaded by that machine's uploader.
+            settle.recording_ended(task)
         lease.save(update_fields=["worker", "expires_at", "resumes"])
     log.warning("lease of task %s (worker %s) expired: %s", task_pk, worker_name, task.state)
     return requeued

@@ -19,6 +19,7 @@ from recorder import lifecycle
 from recorder.dispatch.core import DispatcherCore
 from recorder.dispatch.process import STOP_GRACE_SECONDS
 from recorder.models import RecordTask, TaskState
+from recorder.storage import settle
 
 
 class LocalDispatcher(DispatcherCore):
@@ -45,7 +46,7 @@ class LocalDispatcher(DispatcherCore):
             if task.pk in running:
                 continue
             if task.state == TaskState.STOPPING:
-                lifecycle.transition(task, TaskState.COMPLETED)
+                settle.recording_ended(task)  # its files are finished: completed, or uploading
             else:
                 lifecycle.transition(task, TaskState.QUEUED, data={"resumed": True})
 

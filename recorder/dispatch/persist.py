@@ -8,7 +8,6 @@ newer recorder never breaks an older server.
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.conf import settings
 from recorder import lifecycle
 from recorder.models import RecordFile, RecordTask, StopReason, Stream, StreamState, TaskState
 from recorder.services.rooms import MediaInfo, set_stream_state
+from recorder.storage import intake, settle
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,10 @@ def process_exited(task: RecordTask, returncode: int | None) -> None:
         return
     state = TaskState(task.state)
     if state is TaskState.STOPPING:
-        lifecycle.transition(task, TaskState.COMPLETED)
+        settle.recording_ended(task)
         return
+    if state is TaskState.UPLOADING:
+        return  # the recorder finished its files; the uploader ends the task
     reason = StopReason.START_TASK_FAILED if state is TaskState.STARTING else StopReason.UNKNOWN
     lifecycle.add_warning(task, f"the recorder process exited unexpectedly (exit code {returncode})")
     lifecycle.transition(task, TaskState.FAILED, stop_reason=reason)
@@ -97,7 +99,7 @@ def _media_info(event: Mapping[str, Any]) -> MediaInfo:
 def _file_finished(task: RecordTask, event: Mapping[str, Any]) -> None:
     info = event.get("file") or event
     object_key = str(info["object_key"])
-    destination = _move_into_library(task, Path(str(info["path"])), object_key)
+    spooled = Path(str(info["path"]))
     storage_type = task.spec.get("StorageConfig", {}).get("Type")
     record_file = RecordFile.objects.create(
         task=task,
@@ -125,23 +127,19 @@ def _file_finished(task: RecordTask, event: Mapping[str, Any]) -> None:
             "format": record_file.file_format,
             "size": record_file.size_bytes,
             "duration_ms": record_file.duration_ms,
-            "path": str(destination),
+            "path": str(intake.final_path(task, record_file, spooled)),
         },
     )
+    # Uploaded as soon as it closes (docs/storage.md); the local copy goes once verified.
+    intake.file_finished(task, record_file, spooled)
 
 
-def _move_into_library(task: RecordTask, source: Path, object_key: str) -> Path:
-    """Files land in the local media library (remote storage upload is the storage layer's job)."""
-    root = library_root(task).resolve()
-    # HLS: the playlist's folder is the unit that moves.
-    moving = source.parent if source.name == "index.m3u8" else source
-    target_key = object_key.rsplit("/", 1)[0] if source.name == "index.m3u8" else object_key
-    destination = (root / target_key).resolve()
-    if not destination.is_relative_to(root):
-        raise ValueError(f"object key {object_key!r} leaves the media library")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(moving), str(destination))
-    return destination / "index.m3u8" if source.name == "index.m3u8" else destination
+def _segment_finished(task: RecordTask, event: Mapping[str, Any]) -> None:
+    """HLS with EnableSyncUpload: the segment goes up now, its playlist after it."""
+    _keep(task, event)
+    intake.segment_finished(
+        task, Path(str(event["segment_path"])), str(event["object_key"]), Path(str(event["playlist_path"]))
+    )
 
 
 def _warning(task: RecordTask, event: Mapping[str, Any]) -> None:
@@ -155,7 +153,7 @@ def _stopped(task: RecordTask, event: Mapping[str, Any]) -> None:
     if task.state in (TaskState.STARTING, TaskState.RECORDING):
         lifecycle.transition(task, TaskState.STOPPING, stop_reason=stop_reason)
     if task.state == TaskState.STOPPING:
-        lifecycle.transition(task, TaskState.COMPLETED)
+        settle.recording_ended(task)
 
 
 def _failed(task: RecordTask, event: Mapping[str, Any]) -> None:
@@ -187,6 +185,7 @@ _HANDLERS: dict[str, Callable[[RecordTask, Mapping[str, Any]], None]] = {
     "stream_state": _stream_state,
     "file_opened": _not_a_task_event,
     "file_finished": _file_finished,
+    "segment_finished": _segment_finished,
     "warning": _warning,
     "stopped": _stopped,
     "failed": _failed,

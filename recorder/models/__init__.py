@@ -8,6 +8,7 @@ from recorder.models.outbox import CallbackAttempt, CallbackDelivery, DeliverySt
 from recorder.models.leases import TaskLease, Worker
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
+from recorder.models.uploads import Upload, UploadDestination, UploadKind, UploadState
 
 __all__ = [
     "AccessKey",
@@ -30,4 +31,8 @@ __all__ = [
     "TaskLease",
     "TaskState",
     "Worker",
+    "Upload",
+    "UploadDestination",
+    "UploadKind",
+    "UploadState",
 ]

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from recorder import crypto, lifecycle
 from recorder.engine.spec import RecordSpec, UpdateRecordSpec
+from recorder.engine.upload.regions import REGION_FIELD, region_error
 from recorder.errors import ACTIVE_TASK_NOT_FOUND, INVALID_PARAMETER, ApiError, api_error_from_spec
 from recorder.models import App, RecordTask, StopReason, TaskState
 from recorder.validation import (
@@ -49,6 +50,7 @@ def newest_task(app: App, room_id: str, task_id: str) -> RecordTask | None:
 
 def start_task(app: App, spec: RecordSpec) -> StartOutcome:
     """Store a validated StartRecord as a queued task, or report the identical running one."""
+    _check_storage(spec)
     try:
         with transaction.atomic():
             running = _active_task(app, spec.room_id, spec.task_id, lock=True)
@@ -73,6 +75,14 @@ def start_task(app: App, spec: RecordSpec) -> StartOutcome:
         if running is None:
             raise
         return StartOutcome(running, already_running=True)
+
+
+def _check_storage(spec: RecordSpec) -> None:
+    """Bad input before any work: a Region the vendor's endpoint table does not have."""
+    custom = spec.storage.custom
+    problem = region_error(custom) if custom is not None else None
+    if problem is not None:
+        raise ApiError(INVALID_PARAMETER, f"{REGION_FIELD} {problem}", field=REGION_FIELD)
 
 
 def update_task(app: App, update: UpdateRecordSpec) -> RecordTask:

@@ -26,6 +26,7 @@ from recorder.models import (
     TaskEvent,
     TaskLease,
     Worker,
+    Upload,
 )
 from tests.conftest import Tenant
 
@@ -63,7 +64,11 @@ def everything(alice: Tenant) -> Secrets:
         warnings=["a warning"],
     )
     TaskEvent.objects.create(task=task, seq=1, type="started", data={"at": 1})
-    RecordFile.objects.create(task=task, file_format="mp4", object_key="out/task.mp4")
+    record_file = RecordFile.objects.create(task=task, file_format="mp4", object_key="out/task.mp4")
+    Upload.objects.create(
+        task=task, record_file=record_file, storage="s3://b", node="n", local_path="spool/task.mp4",
+        object_key="out/task.mp4", error="s3://b: SignatureDoesNotMatch (HTTP 403)",
+    )  # fmt: skip
     room = Room.objects.create(app=alice.app, room_id="room")
     Stream.objects.create(
         room=room, user_id="u1", stream_type=0, source_url=f"rtsp://cam:{SOURCE_PASSWORD}@10.0.0.5/live"

@@ -16,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from recorder.dispatch.local import LocalDispatcher
 from recorder.outbox.worker import DeliveryWorker
+from recorder.storage import intake
+from recorder.storage.service import UploadService
 
 
 class Command(BaseCommand):
@@ -32,7 +34,12 @@ class Command(BaseCommand):
             self.stdout.write("First run: creating an account to log in with.")
             call_command("bootstrap", username="admin", app_id="demo-app", issue_key=True, superuser=True)
         dispatcher = None
+        uploader = None
         if settings.RECORDER_DISPATCH == "local":
+            # Uploads of this machine's spool: started first, so it resumes what a previous run left.
+            uploader = UploadService()
+            uploader.start()
+            intake.add_waker(uploader.wake)
             dispatcher = LocalDispatcher()
             dispatcher.start()
             self.stdout.write(f"Recording up to {dispatcher.max_concurrent} tasks at once on this machine.")
@@ -53,6 +60,10 @@ class Command(BaseCommand):
                 # Recorders stop by themselves when this process goes (their stdin closes) and
                 # finalise their files; tasks still running are resumed at the next start.
                 dispatcher.shutdown()
+            if uploader is not None:
+                # Transfers stop at their next part; the next start resumes them.
+                intake.remove_waker(uploader.wake)
+                uploader.shutdown()
             if callbacks is not None:
                 # Callbacks not yet delivered stay in the outbox and go out after the next start.
                 callbacks.shutdown()
