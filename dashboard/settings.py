@@ -17,7 +17,15 @@ from typing import Any
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.env import database_from_url, env_bool, env_float, env_int, env_list, env_storage_profile, env_str
+from dashboard.env import (
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_storage_profile,
+    env_str,
+)
 
 # Lets typed code subscript Django generics at run time (ModelForm[Model], QuerySet[Model]).
 django_stubs_ext.monkeypatch()

@@ -38,8 +38,8 @@ from recorder.models import (
     Stream,
     TaskEvent,
     TaskLease,
-    Worker,
     Upload,
+    Worker,
 )
 
 admin.site.site_header = "RTC Recorder administration"
@@ -475,6 +475,8 @@ class CallbackAttemptAdmin(ReadOnlyAdmin[CallbackAttempt]):
         "error",
         "response_snippet",
     ]
+
+
 # ---- Recorder workers (Celery mode) -------------------------------------------------------
 
 

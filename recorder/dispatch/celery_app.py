@@ -110,7 +110,7 @@ class RecorderDispatcherStep(bootsteps.StartStopStep):  # type: ignore[misc]  # 
         _dispatcher.start()
 
     def stop(self, parent: Any) -> None:
-        global _dispatcher
+        global _dispatcher, _uploader
         dispatcher, _dispatcher = _dispatcher, None
         if dispatcher is not None:
             log.info("warm shutdown: handing recordings over, then stopping")

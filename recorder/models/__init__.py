@@ -4,8 +4,8 @@ from recorder.models.accounts import Account, App, Membership, MembershipRole
 from recorder.models.callbacks import CallbackConfig
 from recorder.models.keys import AccessKey
 from recorder.models.layouts import LayoutTemplate
-from recorder.models.outbox import CallbackAttempt, CallbackDelivery, DeliveryState
 from recorder.models.leases import TaskLease, Worker
+from recorder.models.outbox import CallbackAttempt, CallbackDelivery, DeliveryState
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
 from recorder.models.uploads import Upload, UploadDestination, UploadKind, UploadState
@@ -30,9 +30,9 @@ __all__ = [
     "TaskEvent",
     "TaskLease",
     "TaskState",
-    "Worker",
     "Upload",
     "UploadDestination",
     "UploadKind",
     "UploadState",
+    "Worker",
 ]

@@ -25,8 +25,8 @@ from recorder.models import (
     Stream,
     TaskEvent,
     TaskLease,
-    Worker,
     Upload,
+    Worker,
 )
 from tests.conftest import Tenant
 
