@@ -1,0 +1,243 @@
+"""``/ws/live/``: task and room events for one logged-in person (protocol: ``docs/dashboard.md``).
+
+The socket joins the channel-layer groups of every AppId its user may see as soon as it opens, and
+holds what arrives until the client subscribes. A subscription that resumes (a cursor and/or the
+last sequence number per task) is answered from the database first; live events keep arriving
+meanwhile and wait in the same buffer, which is then delivered through the sequencer: what the
+replay already sent is dropped, nothing in between is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from dataclasses import replace
+from typing import Any, Final
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from dashboard.live import access, history
+from dashboard.live.protocol import (
+    CLOSE_NOT_LOGGED_IN,
+    CLOSE_NOT_SUBSCRIBED,
+    EventFrame,
+    Ping,
+    ProtocolError,
+    RoomFrame,
+    Subscription,
+    error_frame,
+    event_frame,
+    parse_client_message,
+    room_frame,
+)
+from dashboard.live.sequencer import TaskSequencer
+from recorder.announce import TaskEventMessage, app_group
+from recorder.services.room_events import RoomEventMessage, rooms_group
+
+log = logging.getLogger(__name__)
+
+# Messages held while the client has not subscribed yet or a replay runs. A client that never
+# subscribes would make the buffer grow for ever; past this it is disconnected.
+MAX_BUFFERED: Final = 10_000
+# Sessions end (log out, expiry) and memberships change without a signal reaching this process
+# (another server process, a database edit): the user and what they may see are re-read this often.
+ACCESS_RECHECK_SECONDS: Final = 60.0
+
+visibility_of = database_sync_to_async(history.visibility_of)
+latest_cursor = database_sync_to_async(history.latest_cursor)
+scope_of = database_sync_to_async(history.scope_of)
+replay_floor = database_sync_to_async(history.replay_floor)
+check_replay_size = database_sync_to_async(history.check_replay_size)
+events_after = database_sync_to_async(history.events_after)
+events_of_tasks = database_sync_to_async(history.events_of_tasks)
+events_between = database_sync_to_async(history.events_between)
+last_seq_up_to = database_sync_to_async(history.last_seq_up_to)
+
+
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
+            return
+        self.user_pk: int = user.pk
+        self.visibility = await visibility_of(user)
+        self.joined: set[str] = set()
+        self.buffer: deque[EventFrame | RoomFrame] = deque()
+        self.subscription: Subscription | None = None
+        self.scope_filter: history.Scope | None = None
+        self.live = False  # True once a subscription's replay is done
+        self.floor = 0  # events above this id were replayed (when resuming by cursor)
+        self.background: set[asyncio.Task[None]] = set()
+        self.sequencer = TaskSequencer(self._send_frame, events_between, self._baseline)
+        await self._join_groups()
+        await self._send_json({"type": "hello", "cursor": await latest_cursor(), "apps": self._app_ids()})
+        self._start(self._recheck_access())
+
+    async def disconnect(self, code: int) -> None:
+        for task in list(getattr(self, "background", ())):
+            task.cancel()
+        for group in list(getattr(self, "joined", ())):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    # ---- client messages ------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not hasattr(self, "visibility"):
+            return  # refused at connect; closing
+        try:
+            message = parse_client_message(text_data)
+            if isinstance(message, Ping):
+                await self._send_json({"type": "pong"})
+                return
+            if self.subscription is not None:
+                raise ProtocolError("type", "already subscribed; open another socket to subscribe again")
+            scope = await scope_of(self.visibility, message)
+        except ProtocolError as error:
+            await self._send_json(error_frame(error))
+            return
+        self.subscription = message
+        self.scope_filter = scope
+        self._start(self._replay_then_go_live(message, scope))
+
+    # ---- channel-layer messages -------------------------------------------------------------------
+
+    async def task_event(self, message: TaskEventMessage) -> None:
+        await self._arrived(event_frame(message))
+
+    async def room_event(self, message: RoomEventMessage) -> None:
+        await self._arrived(room_frame(message))
+
+    async def live_access(self, message: dict[str, Any]) -> None:
+        """Memberships or AppIds changed for this user (``dashboard.live.access``)."""
+        await self._refresh_access()
+
+    async def _arrived(self, frame: EventFrame | RoomFrame) -> None:
+        if not self.live:
+            self.buffer.append(frame)
+            if len(self.buffer) > MAX_BUFFERED:
+                self.buffer.clear()
+                await self.close(code=CLOSE_NOT_SUBSCRIBED)
+            return
+        await self._deliver(frame)
+
+    async def _deliver(self, frame: EventFrame | RoomFrame) -> None:
+        scope, subscription = self.scope_filter, self.subscription
+        if scope is None or subscription is None:
+            return
+        if frame["type"] == "room":
+            if subscription.rooms and frame["app_id"] in scope.app_ids:
+                await self._send_json(frame)
+        elif scope.admits(frame["app_id"], frame["task"]):
+            await self.sequencer.deliver(frame)
+
+    # ---- replay ---------------------------------------------------------------------------------
+
+    async def _replay_then_go_live(self, subscription: Subscription, scope: history.Scope) -> None:
+        if subscription.seqs:
+            self.sequencer.client_has(subscription.seqs)
+        replayed = 0
+        high_water = await latest_cursor()
+        try:
+            if subscription.cursor is not None:
+                self.floor = await replay_floor(subscription.cursor)
+                await check_replay_size(scope, self.floor)
+                after = self.floor
+                while page := await events_after(scope, after):
+                    for frame in page:
+                        replayed += await self.sequencer.deliver(frame, first_is_baseline=True)
+                    after = page[-1]["cursor"]
+            elif subscription.seqs:
+                for frame in await events_of_tasks(scope, subscription.seqs):
+                    replayed += await self.sequencer.deliver(frame, first_is_baseline=True)
+        except history.TooMuchToReplayError as error:
+            # The client reloads its page; meanwhile it gets live events as a fresh client would.
+            self.subscription = replace(subscription, cursor=None, seqs=None)
+            await self._send_json({"type": "resync", "reason": str(error)})
+        await self._send_json({"type": "replayed", "count": replayed, "cursor": high_water})
+        while self.buffer:
+            await self._deliver(self.buffer.popleft())
+        self.live = True  # no await since the buffer was found empty: nothing can slip in between
+
+    async def _baseline(self, task: str, seq: int) -> int:
+        """The last sequence number the client has of a task this socket never sent anything of."""
+        subscription = self.subscription
+        if subscription is None or subscription.cursor is None:
+            return seq - 1  # a live-only subscription starts wherever each task is now
+        # Resuming: every event of the task above the replay floor that existed when the replay
+        # ran would have been replayed, so the client has exactly those up to the floor.
+        last: int = await last_seq_up_to(task, self.floor)
+        return last
+
+    # ---- who may see what -----------------------------------------------------------------------
+
+    def _app_ids(self) -> list[str]:
+        return sorted(self.visibility.apps.values())
+
+    def _wanted_groups(self) -> set[str]:
+        groups = {access.user_group(self.user_pk)}
+        groups |= {access.account_group(account) for account in self.visibility.accounts}
+        if self.visibility.superuser:
+            groups.add(access.SUPERUSERS_GROUP)
+        for app_pk in self.visibility.apps:
+            groups |= {app_group(app_pk), rooms_group(app_pk)}
+        return groups
+
+    async def _join_groups(self) -> None:
+        wanted = self._wanted_groups()
+        for group in wanted - self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        for group in self.joined - wanted:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = wanted
+
+    async def _refresh_access(self) -> None:
+        user = await get_user(self.scope)
+        if not user.is_authenticated or user.pk != self.user_pk:
+            await self.close(code=CLOSE_NOT_LOGGED_IN)
+            return
+        visibility = await visibility_of(user)
+        if visibility == self.visibility:
+            return
+        lost = set(self.visibility.apps.values()) - set(visibility.apps.values())
+        self.visibility = visibility
+        await self._join_groups()
+        scope = self.scope_filter
+        if scope is not None:
+            # AppIds gained are followed only if the subscription asked for all of them.
+            everything = self.subscription is not None and self.subscription.apps is None
+            app_ids = frozenset(visibility.apps.values()) if everything else scope.app_ids - lost
+            self.scope_filter = history.Scope(app_ids, scope.tasks)
+        await self._send_json({"type": "access", "apps": self._app_ids()})
+
+    async def _recheck_access(self) -> None:
+        while True:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            await self._refresh_access()
+
+    # ---- sending --------------------------------------------------------------------------------
+
+    def _start(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(self._guarded(work))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _guarded(self, work: Any) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("live socket of user %s failed; closing it", self.user_pk)
+            await self.close(code=1011)
+
+    async def _send_frame(self, frame: EventFrame) -> None:
+        await self._send_json(frame)
+
+    async def _send_json(self, content: object) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
