@@ -7,7 +7,8 @@ export function clearErrors(form) {
     slot.hidden = true;
     slot.textContent = "";
   }
-  for (const input of form.querySelectorAll(".has-error")) input.classList.remove("has-error");
+  for (const field of form.querySelectorAll(".has-error")) field.classList.remove("has-error");
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   const problem = form.querySelector("[data-form-problem]");
   if (problem) {
     problem.hidden = true;
@@ -28,15 +29,17 @@ export function describe(error) {
  * @param {string} bodySlot the slot for fields that live inside the JSON body
  */
 export function showError(form, error, bodySlot = "body") {
-  const field = error instanceof ApiError ? error.field || "" : "";
-  const top = field.split(/[.[]/)[0];
-  let slot = field ? form.querySelector(`[data-error-for="${CSS.escape(top)}"]`) : null;
-  if (!slot && field && bodySlot) slot = form.querySelector(`[data-error-for="${bodySlot}"]`);
+  const named = error instanceof ApiError ? error.field || "" : "";
+  const top = named.split(/[.[]/)[0];
+  let slot = named ? form.querySelector(`[data-error-for="${CSS.escape(top)}"]`) : null;
+  if (!slot && named && bodySlot) slot = form.querySelector(`[data-error-for="${bodySlot}"]`);
   if (!slot) slot = form.querySelector("[data-form-problem]");
   slot.textContent = describe(error);
   slot.hidden = false;
-  const input = slot.closest(".field");
-  if (input) input.classList.add("has-error");
+  const field = slot.closest(".field");
+  if (!field) return;
+  field.classList.add("has-error");
+  for (const input of field.querySelectorAll("[data-input]")) input.setAttribute("aria-invalid", "true");
 }
 
 export class BodyError extends ApiError {
