@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from channels.auth import get_user
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -31,6 +32,7 @@ from dashboard.live.protocol import (
     Subscription,
     error_frame,
     event_frame,
+    frame_text,
     parse_client_message,
     room_frame,
 )
@@ -46,6 +48,8 @@ MAX_BUFFERED: Final = 10_000
 # Sessions end (log out, expiry) and memberships change without a signal reaching this process
 # (another server process, a database edit): the user and what they may see are re-read this often.
 ACCESS_RECHECK_SECONDS: Final = 60.0
+
+RELAYED: Final = frozenset({"task.event", "room.event"})
 
 visibility_of = database_sync_to_async(history.visibility_of)
 latest_cursor = database_sync_to_async(history.latest_cursor)
@@ -84,6 +88,15 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             task.cancel()
         for group in list(getattr(self, "joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections (a hop to a thread) before every handler.
+        # Events from the channel layer are relayed without the database in the common case, and
+        # every database read here goes through database_sync_to_async, which does that itself.
+        if message["type"] in RELAYED:
+            await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
 
     # ---- client messages ------------------------------------------------------------------------
 
@@ -237,7 +250,7 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=1011)
 
     async def _send_frame(self, frame: EventFrame) -> None:
-        await self._send_json(frame)
+        await self.send(text_data=frame_text(frame))
 
     async def _send_json(self, content: object) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

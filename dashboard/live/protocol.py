@@ -8,6 +8,7 @@ naming the field; nothing else happens, so the client may send a corrected one.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, TypedDict
@@ -176,6 +177,23 @@ class RoomFrame(TypedDict):
     stream_type: int
     state: str
     at: str
+
+
+# An event's frame is the same for every socket that gets it: serialised once per process. Events
+# never change, so (task, seq) identifies the text for good; the newest few hundred are kept.
+_FRAME_TEXTS: OrderedDict[tuple[str, int], str] = OrderedDict()
+FRAME_TEXTS_KEPT: Final = 512
+
+
+def frame_text(frame: EventFrame) -> str:
+    key = (frame["task"], frame["seq"])
+    text = _FRAME_TEXTS.get(key)
+    if text is None:
+        text = json.dumps(frame, separators=(",", ":"))
+        _FRAME_TEXTS[key] = text
+        if len(_FRAME_TEXTS) > FRAME_TEXTS_KEPT:
+            _FRAME_TEXTS.popitem(last=False)
+    return text
 
 
 def error_frame(error: ProtocolError) -> dict[str, object]:

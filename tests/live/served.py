@@ -48,7 +48,12 @@ def free_port() -> int:
 
 @contextmanager
 def served(data_dir: Path) -> Iterator[Served]:
-    env = {**os.environ, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "RECORDER_POLL_MILLISECONDS": "100"}
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "WARNING",
+        "RECORDER_POLL_MILLISECONDS": "100",
+    }
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     manage = [sys.executable, str(ROOT / "manage.py")]

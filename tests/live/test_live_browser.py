@@ -72,7 +72,8 @@ def test_it_records_from_the_dashboard_and_plays_the_file(service: Served, page:
     expect(page.locator("[data-stream-rows] tr")).to_have_count(2, timeout=STATE_TIMEOUT_MS)
     expect(page.locator('[data-stat="fps"]')).not_to_have_text("—", timeout=STATE_TIMEOUT_MS)
     page.wait_for_function(
-        f"document.querySelector('[data-elapsed]').textContent >= '0:0{RECORD_SECONDS}'", timeout=STATE_TIMEOUT_MS
+        f"document.querySelector('[data-elapsed]').textContent >= '0:0{RECORD_SECONDS}'",
+        timeout=STATE_TIMEOUT_MS,
     )
 
     page.get_by_role("button", name="Stop").click()
@@ -122,7 +123,9 @@ def test_it_shows_a_start_error_naming_the_field(service: Served, browser: Any) 
         start.get_by_label("RoomId").fill("room1")
         start.get_by_label("TaskId").fill("bad-encode")
         body = start.get_by_label("StartRecord body")
-        body.fill('{"Encode": {"VideoFps": 1000}, "StorageConfig": {"Type": 1, "VodConfig": {"AccountId": "a"}}}')
+        body.fill(
+            '{"Encode": {"VideoFps": 1000}, "StorageConfig": {"Type": 1, "VodConfig": {"AccountId": "a"}}}'
+        )
         start.get_by_role("button", name="Start recording").click()
         expect(start.locator('[data-error-for="body"]')).to_contain_text("Encode.VideoFps")
         expect(body).to_have_attribute("aria-invalid", "true")

@@ -32,7 +32,9 @@ def stored(library: Path, task: RecordTask, key: str, content: bytes, file_forma
     path = library / task.app.app_id / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    return RecordFile.objects.create(task=task, file_format=file_format, object_key=key, size_bytes=len(content))
+    return RecordFile.objects.create(
+        task=task, file_format=file_format, object_key=key, size_bytes=len(content)
+    )
 
 
 def url(task: RecordTask, record_file: RecordFile, name: str) -> str:
