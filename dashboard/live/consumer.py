@@ -1,10 +1,13 @@
 """``/ws/live/``: task and room events for one logged-in person (protocol: ``docs/dashboard.md``).
 
-The socket joins the channel-layer groups of every AppId its user may see as soon as it opens, and
-holds what arrives until the client subscribes. A subscription that resumes (a cursor and/or the
-last sequence number per task) is answered from the database first; live events keep arriving
-meanwhile and wait in the same buffer, which is then delivered through the sequencer: what the
-replay already sent is dropped, nothing in between is lost.
+As soon as the socket opens it watches every AppId its user may see (through the process's
+``Fanout``, which joins the channel-layer groups once for all sockets) and holds what arrives
+until the client subscribes. A subscription that resumes (a cursor and/or the last sequence number
+per task) is answered from the database first; live events keep arriving meanwhile and wait in the
+same buffer, which is then delivered through the sequencer: what the replay already sent is
+dropped, nothing in between is lost. Later, a live event that needs the database (a gap to fill,
+or a task never seen before on a resumed socket) is queued the same way and delivered by the
+socket's own task, so the fan-out never waits on the database.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import asyncio
 import json
 import logging
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import replace
 from typing import Any, Final
 
 from channels.auth import get_user
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dashboard.live import access, history
+from dashboard.live.fanout import ROOM_EVENT, TASK_EVENT, Key, fanout_for
 from dashboard.live.protocol import (
     CLOSE_NOT_LOGGED_IN,
     CLOSE_NOT_SUBSCRIBED,
@@ -31,25 +35,21 @@ from dashboard.live.protocol import (
     RoomFrame,
     Subscription,
     error_frame,
-    event_frame,
     frame_text,
     parse_client_message,
-    room_frame,
 )
 from dashboard.live.sequencer import TaskSequencer
-from recorder.announce import TaskEventMessage, app_group
-from recorder.services.room_events import RoomEventMessage, rooms_group
+from recorder.announce import app_group
+from recorder.services.room_events import rooms_group
 
 log = logging.getLogger(__name__)
 
-# Messages held while the client has not subscribed yet or a replay runs. A client that never
-# subscribes would make the buffer grow for ever; past this it is disconnected.
+# Frames held while the client has not subscribed yet, a replay runs, or a look-up is pending. A
+# client that never subscribes would make the buffer grow for ever; past this it is disconnected.
 MAX_BUFFERED: Final = 10_000
 # Sessions end (log out, expiry) and memberships change without a signal reaching this process
 # (another server process, a database edit): the user and what they may see are re-read this often.
 ACCESS_RECHECK_SECONDS: Final = 60.0
-
-RELAYED: Final = frozenset({"task.event", "room.event"})
 
 visibility_of = database_sync_to_async(history.visibility_of)
 latest_cursor = database_sync_to_async(history.latest_cursor)
@@ -61,6 +61,8 @@ events_of_tasks = database_sync_to_async(history.events_of_tasks)
 events_between = database_sync_to_async(history.events_between)
 last_seq_up_to = database_sync_to_async(history.last_seq_up_to)
 
+Watched = tuple[str, Key]  # (channel-layer group, what its messages carry)
+
 
 class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def connect(self) -> None:
@@ -71,32 +73,30 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.user_pk: int = user.pk
         self.visibility = await visibility_of(user)
-        self.joined: set[str] = set()
+        self.open = True
+        self.joined: set[str] = set()  # groups of this socket's own channel (access changes)
+        self.watched: set[Watched] = set()  # AppId groups, through the fan-out
+        self.fanout = fanout_for(self.channel_layer)
         self.buffer: deque[EventFrame | RoomFrame] = deque()
+        self.draining = False  # the socket's own task is delivering the buffer
         self.subscription: Subscription | None = None
         self.scope_filter: history.Scope | None = None
         self.live = False  # True once a subscription's replay is done
         self.floor = 0  # events above this id were replayed (when resuming by cursor)
         self.background: set[asyncio.Task[None]] = set()
         self.sequencer = TaskSequencer(self._send_frame, events_between, self._baseline)
-        await self._join_groups()
+        await self._follow_visibility()
         await self._send_json({"type": "hello", "cursor": await latest_cursor(), "apps": self._app_ids()})
         self._start(self._recheck_access())
 
     async def disconnect(self, code: int) -> None:
+        self.open = False
         for task in list(getattr(self, "background", ())):
             task.cancel()
+        for group, key in list(getattr(self, "watched", ())):
+            await self.fanout.unwatch(self, group, key)
         for group in list(getattr(self, "joined", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels closes stale database connections (a hop to a thread) before every handler.
-        # Events from the channel layer are relayed without the database in the common case, and
-        # every database read here goes through database_sync_to_async, which does that itself.
-        if message["type"] in RELAYED:
-            await getattr(self, get_handler_name(message))(message)
-        else:
-            await super().dispatch(message)
 
     # ---- client messages ------------------------------------------------------------------------
 
@@ -118,26 +118,38 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.scope_filter = scope
         self._start(self._replay_then_go_live(message, scope))
 
-    # ---- channel-layer messages -------------------------------------------------------------------
+    # ---- events (from the fan-out) -----------------------------------------------------------------
 
-    async def task_event(self, message: TaskEventMessage) -> None:
-        await self._arrived(event_frame(message))
-
-    async def room_event(self, message: RoomEventMessage) -> None:
-        await self._arrived(room_frame(message))
-
-    async def live_access(self, message: dict[str, Any]) -> None:
-        """Memberships or AppIds changed for this user (``dashboard.live.access``)."""
-        await self._refresh_access()
-
-    async def _arrived(self, frame: EventFrame | RoomFrame) -> None:
-        if not self.live:
-            self.buffer.append(frame)
-            if len(self.buffer) > MAX_BUFFERED:
-                self.buffer.clear()
-                await self.close(code=CLOSE_NOT_SUBSCRIBED)
+    async def relay(self, frame: EventFrame | RoomFrame) -> None:
+        """Called by the fan-out for each event of a watched AppId; never waits on the database."""
+        if not self.open:
             return
-        await self._deliver(frame)
+        if self.live and not self.draining and not self._needs_lookup(frame):
+            await self._deliver(frame)
+            return
+        self.buffer.append(frame)
+        if len(self.buffer) > MAX_BUFFERED:
+            self.buffer.clear()
+            self.open = False
+            await self.close(code=CLOSE_NOT_SUBSCRIBED)
+        elif self.live and not self.draining:
+            self.draining = True
+            self._start(self._drain())
+
+    def _needs_lookup(self, frame: EventFrame | RoomFrame) -> bool:
+        if frame["type"] != "event":
+            return False
+        last = self.sequencer.last_seq(frame["task"])
+        if last is None:  # a resumed socket looks up what the client has of a task new to it
+            return self.subscription is not None and self.subscription.cursor is not None
+        return frame["seq"] > last + 1  # a gap to fill from the database
+
+    async def _drain(self) -> None:
+        try:
+            while self.buffer:
+                await self._deliver(self.buffer.popleft())
+        finally:
+            self.draining = False  # no await since the buffer was found empty: nothing slips past
 
     async def _deliver(self, frame: EventFrame | RoomFrame) -> None:
         scope, subscription = self.scope_filter, self.subscription
@@ -192,26 +204,36 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     def _app_ids(self) -> list[str]:
         return sorted(self.visibility.apps.values())
 
-    def _wanted_groups(self) -> set[str]:
+    async def _follow_visibility(self) -> None:
+        """Watch the AppIds the user may see, and only those; listen for changes of that."""
         groups = {access.user_group(self.user_pk)}
         groups |= {access.account_group(account) for account in self.visibility.accounts}
         if self.visibility.superuser:
             groups.add(access.SUPERUSERS_GROUP)
-        for app_pk in self.visibility.apps:
-            groups |= {app_group(app_pk), rooms_group(app_pk)}
-        return groups
-
-    async def _join_groups(self) -> None:
-        wanted = self._wanted_groups()
-        for group in wanted - self.joined:
+        for group in groups - self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        for group in self.joined - wanted:
+        for group in self.joined - groups:
             await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = wanted
+        self.joined = groups
+
+        watched: set[Watched] = set()
+        for app_pk, app_id in self.visibility.apps.items():
+            watched.add((app_group(app_pk), (TASK_EVENT, app_id)))
+            watched.add((rooms_group(app_pk), (ROOM_EVENT, app_id)))
+        for group, key in watched - self.watched:
+            await self.fanout.watch(self, group, key)
+        for group, key in self.watched - watched:
+            await self.fanout.unwatch(self, group, key)
+        self.watched = watched
+
+    async def live_access(self, message: dict[str, Any]) -> None:
+        """Memberships or AppIds changed for this user (``dashboard.live.access``)."""
+        await self._refresh_access()
 
     async def _refresh_access(self) -> None:
         user = await get_user(self.scope)
         if not user.is_authenticated or user.pk != self.user_pk:
+            self.open = False
             await self.close(code=CLOSE_NOT_LOGGED_IN)
             return
         visibility = await visibility_of(user)
@@ -219,7 +241,7 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         lost = set(self.visibility.apps.values()) - set(visibility.apps.values())
         self.visibility = visibility
-        await self._join_groups()
+        await self._follow_visibility()
         scope = self.scope_filter
         if scope is not None:
             # AppIds gained are followed only if the subscription asked for all of them.
@@ -235,18 +257,19 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     # ---- sending --------------------------------------------------------------------------------
 
-    def _start(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(self._guarded(work))
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(self._guarded(work))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
-    async def _guarded(self, work: Any) -> None:
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
         try:
             await work
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("live socket of user %s failed; closing it", self.user_pk)
+            self.open = False
             await self.close(code=1011)
 
     async def _send_frame(self, frame: EventFrame) -> None:
