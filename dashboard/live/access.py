@@ -40,8 +40,8 @@ def _notify(*groups: str) -> None:
         try:
             for group in groups:
                 async_to_sync(layer.group_send)(group, dict(ACCESS_MESSAGE))
-        except Exception:  # sockets re-check on their own a little later
-            log.exception("could not tell live sockets that access changed")
+        except Exception as error:  # sockets re-check on their own a little later
+            log.warning("could not tell live sockets that access changed: %s", error)
 
     transaction.on_commit(send)
 
