@@ -62,7 +62,9 @@ class Fanout:
 
     async def _ensure_channel(self) -> str:
         if self._channel is None:
-            self._channel = await self._layer.new_channel(prefix="live-fanout.")
+            # The layer's default prefix: channels_redis serves all of a process's channels from one
+            # Redis list per prefix, and a second prefix would wait on the first one's reads.
+            self._channel = await self._layer.new_channel()
         if self._receiving is None or self._receiving.done():
             self._receiving = asyncio.ensure_future(self._receive_forever(self._channel))
         return self._channel

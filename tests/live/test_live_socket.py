@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
+from django.db import close_old_connections
 
 from dashboard.live.protocol import CLOSE_NOT_LOGGED_IN
 from recorder import lifecycle
-from recorder.models import Membership, TaskEvent, TaskState
+from recorder.models import Membership, RecordTask, TaskEvent, TaskState
 from recorder.services import rooms
 from tests.conftest import Tenant
 from tests.live.sockets import (
@@ -21,6 +27,7 @@ from tests.live.sockets import (
     flush_layer,
     make_task,
     nothing_more,
+    progress,
     progress_async,
     receive_until,
     socket_with,
@@ -28,6 +35,7 @@ from tests.live.sockets import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(autouse=True)
@@ -248,3 +256,45 @@ def test_it_closes_the_socket_when_the_session_ends(alice: Tenant) -> None:
         assert closed == {"type": "websocket.close", "code": CLOSE_NOT_LOGGED_IN}
 
     async_to_sync(scenario)()
+
+
+def test_it_works_over_a_redis_channel_layer(alice: Tenant, settings: Any) -> None:
+    """The scale-out channel layer: events from another thread reach the socket through Redis."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # A prefix of this run's own: other test runs may share the Redis server.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"live-test-{uuid.uuid4().hex}"},
+        }
+    }
+    task = make_task(alice)
+
+    async def scenario() -> None:
+        socket, _ = await connected(alice.owner)
+        await subscribe(socket, rooms=True)
+        await database_sync_to_async(progress_in_thread)(task)
+        frames = await receive_until(socket, lambda got: len(got) == 3)
+        assert [frame["seq"] for frame in frames] == [2, 3, 4]
+        await socket.disconnect()
+        await get_channel_layer().flush()
+
+    async_to_sync(scenario)()
+
+
+def progress_in_thread(task: RecordTask) -> None:
+    """Three events committed by a plain thread, as the dispatcher commits them."""
+    failures: list[BaseException] = []
+
+    def commit() -> None:
+        try:
+            for second in range(3):
+                progress(task, float(second))
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            close_old_connections()
+
+    worker = threading.Thread(target=commit)
+    worker.start()
+    worker.join(RECEIVE_TIMEOUT)
+    assert failures == []
