@@ -55,6 +55,11 @@ def test_it_records_from_the_dashboard_and_plays_the_file(service: Served, page:
         "Live", timeout=STATE_TIMEOUT_MS
     )
 
+    # A second tab keeps the task list open: the new task must appear there and change state live.
+    listing = page.context.new_page()
+    listing.goto(f"{service.url}/tasks/")
+    expect(listing.locator("[data-live-status]")).to_have_text("Live")
+
     page.goto(f"{service.url}/tasks/")
     page.get_by_role("button", name="Start a recording").click()
     start = page.locator("[data-start-form]")
@@ -76,8 +81,14 @@ def test_it_records_from_the_dashboard_and_plays_the_file(service: Served, page:
         timeout=STATE_TIMEOUT_MS,
     )
 
+    row = listing.locator("[data-task-rows] tr", has_text="dashboard-task")
+    expect(row.locator('[data-cell="state"]')).to_have_text("Recording")
+    expect(row.get_by_role("cell", name="Mixed")).to_be_visible()
+
     page.get_by_role("button", name="Stop").click()
     expect(state).to_have_text("Completed", timeout=STATE_TIMEOUT_MS)
+    expect(row.locator('[data-cell="state"]')).to_have_text("Completed")
+    expect(row.locator('[data-cell="stop_reason"]')).to_have_text("StopByAPI")
     timeline = page.locator("[data-timeline] li")
     expect(timeline).to_have_count(5)  # queued, starting, recording, stopping, completed
     assert page.evaluate("window.stillThePage") is True
