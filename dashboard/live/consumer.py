@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -50,6 +51,9 @@ MAX_BUFFERED: Final = 10_000
 # Sessions end (log out, expiry) and memberships change without a signal reaching this process
 # (another server process, a database edit): the user and what they may see are re-read this often.
 ACCESS_RECHECK_SECONDS: Final = 60.0
+# Channel layers end a group membership after a day (``group_expiry``): a socket open that long
+# joins its own groups again.
+REJOIN_SECONDS: Final = 3600.0
 
 visibility_of = database_sync_to_async(history.visibility_of)
 latest_cursor = database_sync_to_async(history.latest_cursor)
@@ -251,9 +255,14 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self._send_json({"type": "access", "apps": self._app_ids()})
 
     async def _recheck_access(self) -> None:
+        rejoined = time.monotonic()
         while True:
             await asyncio.sleep(ACCESS_RECHECK_SECONDS)
             await self._refresh_access()
+            if time.monotonic() - rejoined > REJOIN_SECONDS:
+                rejoined = time.monotonic()
+                for group in self.joined:
+                    await self.channel_layer.group_add(group, self.channel_name)
 
     # ---- sending --------------------------------------------------------------------------------
 

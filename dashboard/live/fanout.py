@@ -21,6 +21,9 @@ from dashboard.live.protocol import EventFrame, RoomFrame, event_frame, room_fra
 
 log = logging.getLogger(__name__)
 
+# Channel layers end a group membership after a day (``group_expiry``); the fan-out lives as long as
+# its process, so it joins its groups again this often.
+REJOIN_SECONDS: Final = 3600.0
 TASK_EVENT: Final = "task.event"  # recorder.announce
 ROOM_EVENT: Final = "room.event"  # recorder.services.room_events
 
@@ -36,17 +39,21 @@ class Fanout:
     def __init__(self, layer: Any) -> None:
         self._layer = layer
         self._channel: str | None = None
-        self._watchers: dict[Key, set[Watcher]] = {}
+        # Weak: a socket whose application ended without its disconnect handler is simply dropped.
+        self._watchers: dict[Key, weakref.WeakSet[Watcher]] = {}
+        self._groups: dict[Key, str] = {}
         self._receiving: asyncio.Task[None] | None = None
+        self._rejoining: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     async def watch(self, watcher: Watcher, group: str, key: Key) -> None:
         """``watcher`` gets the messages of type ``key[0]`` about AppId ``key[1]`` sent to ``group``."""
         async with self._lock:
             channel = await self._ensure_channel()
-            members = self._watchers.setdefault(key, set())
+            members = self._watchers.setdefault(key, weakref.WeakSet())
             if not members:
                 await self._layer.group_add(group, channel)
+                self._groups[key] = group
             members.add(watcher)
 
     async def unwatch(self, watcher: Watcher, group: str, key: Key) -> None:
@@ -57,6 +64,7 @@ class Fanout:
             members.discard(watcher)
             if not members:
                 del self._watchers[key]
+                self._groups.pop(key, None)
                 if self._channel is not None:
                     await self._layer.group_discard(group, self._channel)
 
@@ -67,7 +75,16 @@ class Fanout:
             self._channel = await self._layer.new_channel()
         if self._receiving is None or self._receiving.done():
             self._receiving = asyncio.ensure_future(self._receive_forever(self._channel))
+        if self._rejoining is None or self._rejoining.done():
+            self._rejoining = asyncio.ensure_future(self._rejoin_forever(self._channel))
         return self._channel
+
+    async def _rejoin_forever(self, channel: str) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_SECONDS)
+            async with self._lock:
+                for group in list(self._groups.values()):
+                    await self._layer.group_add(group, channel)
 
     async def _receive_forever(self, channel: str) -> None:
         while True:
