@@ -28,6 +28,7 @@ AnyUser = AbstractBaseUser | AnonymousUser
 LIST_LIMIT: Final = 200  # newest tasks on the list page; older ones through the filters
 UPLOAD_EVENTS: Final = ("upload_started", "upload_progress", "upload_done", "upload_failed")
 MAX_STREAM_EVENTS: Final = 2000  # newest stream_state events read for the per-stream table
+CUSTOM_LAYOUT_MODE: Final = 2
 
 
 def visible_tasks(user: AnyUser) -> QuerySet[RecordTask]:
@@ -102,7 +103,14 @@ def task_detail(task: RecordTask) -> dict[str, Any]:
         "files": [file_view(task, record_file).as_json() for record_file in task.files.all()],
         "uploads": _uploads(events.filter(type__in=UPLOAD_EVENTS).order_by("seq")),
         "spec": task.spec,
+        # UpdateRecord changes a mixed task's custom layout only (recorder.validation.apply_update).
+        "custom_layout": task.record_mode == 0 and _layout_mode(task.spec) == CUSTOM_LAYOUT_MODE,
     }
+
+
+def _layout_mode(spec: object) -> object:
+    layout = spec.get("Layout") if isinstance(spec, dict) else None
+    return layout.get("LayoutMode") if isinstance(layout, dict) else None
 
 
 def _timeline(events: Iterable[TaskEvent]) -> list[dict[str, Any]]:

@@ -240,6 +240,7 @@ function onEvent(frame) {
       break;
     case "spec_updated":
       state.spec = frame.data.spec;
+      $("[data-update-panel]")?.setAttribute("data-spec-seq", String(frame.seq));
       break;
     default:
       if (frame.event.startsWith("upload_")) onUpload(frame);
