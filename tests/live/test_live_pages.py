@@ -15,7 +15,9 @@ from dashboard.live.history import latest_cursor
 from dashboard.pages.progress_series import downsample
 from recorder import lifecycle
 from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState
-from recorder.services import rooms
+from recorder.services import rooms, tasks
+from recorder.validation import parse_start_record
+from tests.api.api_callers import STORAGE_SECRET, start_body
 from tests.conftest import Tenant
 from tests.dashboard.conftest import SignIn
 from tests.live.sockets import make_task, progress
@@ -196,3 +198,16 @@ def test_it_loads_a_four_hour_tasks_page_quickly(signed_in: SignIn, alice: Tenan
     assert data["progress"]["t"][-1] == pytest.approx(reports - 12.5)
     assert len(response.content) < 200_000
     assert elapsed < 2.0, f"the page took {elapsed:.2f} s"  # generous for a loaded machine
+
+
+def test_it_never_shows_storage_credentials_or_stream_passwords(signed_in: SignIn, alice: Tenant) -> None:
+    body = {**start_body(task_id="secret-task"), "AppId": alice.app.app_id}
+    task = tasks.start_task(alice.app, parse_start_record(body)).task
+    rooms.publish(alice.app, "room1", rooms.Publication("cam", 0, "rtsp://admin:stream-PASSWORD@cam/s"))
+    client = signed_in(alice.owner)
+    pages = [client.get(url).content for url in ["/tasks/", f"/tasks/{task.public_id}/", "/rooms/"]]
+    everything = b"\n".join(pages).decode()
+    assert "secret-task" in everything
+    for secret in (STORAGE_SECRET, "stream-PASSWORD"):
+        assert secret not in everything
+    assert '"AccessKey"' not in everything
