@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +35,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._server import ROOT, Server, running_server
+from bench._server import ROOT, Server, _wait_for_port, free_port, running_server
 
 PASSWORD = "bench live password"
 CONNECT_CONCURRENCY = 50
@@ -103,11 +105,14 @@ async def rest(
 
 
 async def watch(
-    session: aiohttp.ClientSession, server: Server, client: Client, ready: asyncio.Event, window: list[float]
+    session: aiohttp.ClientSession,
+    sockets_url: str,
+    client: Client,
+    ready: asyncio.Event,
+    window: list[float],
 ) -> None:
-    async with session.ws_connect(
-        f"{server.base_url.replace('http', 'ws', 1)}/ws/live/", headers={"Origin": server.base_url}
-    ) as socket:
+    origin = sockets_url.replace("ws", "http", 1)
+    async with session.ws_connect(f"{sockets_url}/ws/live/", headers={"Origin": origin}) as socket:
         hello = await socket.receive_json()
         assert hello["type"] == "hello", hello
         await socket.send_json({"type": "subscribe"})
@@ -145,7 +150,10 @@ async def wait_for_state(session: aiohttp.ClientSession, server: Server, task: s
     raise RuntimeError(f"task {task} did not reach {states}")
 
 
-async def run(server: Server, clients: int, recordings: int, seconds: float) -> dict[str, object]:
+async def run(
+    server: Server, sockets: tuple[str, int], clients: int, recordings: int, seconds: float
+) -> dict[str, object]:
+    sockets_url, sockets_pid = sockets
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as session:
@@ -165,7 +173,7 @@ async def run(server: Server, clients: int, recordings: int, seconds: float) -> 
             batch = watchers[first : first + CONNECT_CONCURRENCY]
             ready = [asyncio.Event() for _ in batch]
             for client, subscribed in zip(batch, ready, strict=True):
-                running.append(asyncio.create_task(watch(session, server, client, subscribed, window)))
+                running.append(asyncio.create_task(watch(session, sockets_url, client, subscribed, window)))
             await asyncio.wait_for(asyncio.gather(*(event.wait() for event in ready)), 120)
         connect_seconds = time.perf_counter() - connect_started
 
@@ -184,7 +192,7 @@ async def run(server: Server, clients: int, recordings: int, seconds: float) -> 
         await asyncio.sleep(2)  # past the start-up burst
 
         recorder_pids = children_of(server.pid)
-        cpu_before = {pid: cpu_seconds(pid) for pid in [server.pid, *recorder_pids]}
+        cpu_before = {pid: cpu_seconds(pid) for pid in {server.pid, sockets_pid, *recorder_pids}}
         client_cpu_before = time.process_time()
         window[0] = time.time()
         window[1] = window[0] + seconds
@@ -207,10 +215,29 @@ async def run(server: Server, clients: int, recordings: int, seconds: float) -> 
         "watchers": watchers,
         "connect_seconds": connect_seconds,
         "server_cpu": cpu[server.pid] / seconds,
+        "sockets_cpu": cpu[sockets_pid] / seconds if sockets_pid != server.pid else None,
         "recorder_cpu": sum(cpu[pid] for pid in recorder_pids) / seconds / max(1, len(recorder_pids)),
         "client_cpu": client_cpu / seconds,
         "server_rss": server_rss,
     }
+
+
+@contextmanager
+def sockets_server(kind: str, server: Server, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """Where the clients connect: the served app itself, or a Uvicorn process beside it."""
+    if kind == "daphne":
+        yield server.base_url.replace("http", "ws", 1), server.pid
+        return
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--no-access-log", "--log-level", "warning", "dashboard.asgi:application"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        _wait_for_port(port, process)
+        yield f"ws://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -224,11 +251,25 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500, help="WebSocket clients")
     parser.add_argument("--recordings", type=int, default=2, help="recordings running meanwhile")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the measured window")
+    parser.add_argument(
+        "--server",
+        choices=["daphne", "uvicorn"],
+        default="daphne",
+        help="daphne: the sockets on manage.py serve itself (default); uvicorn: a separate Uvicorn "
+        "process serves the sockets, events reach it through Redis (the scale-out layout)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/11",
+        help="with --server uvicorn: the channel layer (a database of its own: group names are fixed)",
+    )
     args = parser.parse_args()
 
     command = [sys.executable, str(ROOT / "manage.py"), "serve", "--no-bootstrap", "--port", "{port}"]
     with tempfile.TemporaryDirectory(prefix="bench-live-") as data_dir:
         env = {"DATA_DIR": data_dir, "RECORDER_MAX_CONCURRENT": str(max(4, args.recordings))}
+        if args.server == "uvicorn":
+            env["REDIS_URL"] = args.redis_url
         with running_server(command, env) as server:
             subprocess.run(
                 [sys.executable, str(ROOT / "manage.py"), "shell", "-c", _MAKE_USER],
@@ -236,8 +277,8 @@ def main() -> None:
                 env={**os.environ, **env},
                 check=True,
             )
-            result = asyncio.run(run(server, args.clients, args.recordings, args.seconds))
-
+            with sockets_server(args.server, server, {**os.environ, **env}) as sockets:
+                result = asyncio.run(run(server, sockets, args.clients, args.recordings, args.seconds))
     watchers: list[Client] = result["watchers"]  # type: ignore[assignment]
     latencies = [value for client in watchers for value in client.latencies_ms]
     to_database = [value for client in watchers for value in client.to_database_ms]
@@ -266,8 +307,10 @@ def main() -> None:
         print(f"{name:28} {percentile(values, 0.5):6.1f}ms {percentile(values, 0.99):6.1f}ms")
     print()
     print(f"connecting {len(watchers)} clients (subscribed): {result['connect_seconds']:.1f} s")
+    sockets_cpu = result["sockets_cpu"]
+    uvicorn = f"Uvicorn (the sockets) {sockets_cpu:.0%}, " if isinstance(sockets_cpu, float) else ""
     print(
-        f"CPU, share of one core: server (Daphne + dispatcher) {result['server_cpu']:.0%}, "
+        f"CPU, share of one core: server (Daphne + dispatcher) {result['server_cpu']:.0%}, {uvicorn}"
         f"each recorder {result['recorder_cpu']:.0%}, bench clients {result['client_cpu']:.0%}; "
         f"server RSS {result['server_rss']:.0f} MB"
     )
