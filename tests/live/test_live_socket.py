@@ -18,6 +18,7 @@ from django.db import close_old_connections
 
 from dashboard.live.protocol import CLOSE_NOT_LOGGED_IN
 from recorder import lifecycle
+from recorder.announce import app_group
 from recorder.models import Membership, RecordTask, TaskEvent, TaskState
 from recorder.services import rooms
 from tests.conftest import Tenant
@@ -298,3 +299,19 @@ def progress_in_thread(task: RecordTask) -> None:
     worker.start()
     worker.join(RECEIVE_TIMEOUT)
     assert failures == []
+
+
+def test_it_joins_each_app_group_once_per_process_and_leaves_it_with_the_last_socket(alice: Tenant) -> None:
+    group = app_group(alice.app.pk)
+
+    async def scenario() -> None:
+        layer = get_channel_layer()
+        first, _ = await connected(alice.owner)
+        second, _ = await connected(alice.teammate)
+        assert len(layer.groups[group]) == 1  # the process's fan-out channel, not one per socket
+        await first.disconnect()
+        assert len(layer.groups[group]) == 1
+        await second.disconnect()
+        assert group not in layer.groups
+
+    async_to_sync(scenario)()
