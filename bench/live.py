@@ -241,7 +241,10 @@ def sockets_server(kind: str, server: Server, env: dict[str, str]) -> Iterator[t
 
 
 def percentile(values: list[float], fraction: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(fraction * 1000) - 1] if len(values) > 1 else values[0]
+    # Inclusive: with few samples the default method extrapolates past the largest one.
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(fraction * 1000) - 1]
 
 
 def main() -> None:
