@@ -58,6 +58,7 @@ class Client:
     missing: int = 0
     repeated: int = 0
     closed_early: bool = False
+    close: str = ""  # how a socket that closed early ended
 
 
 def cpu_seconds(pid: int) -> float:
@@ -121,6 +122,7 @@ async def watch(
         ready.set()
         async for message in socket:
             if message.type != aiohttp.WSMsgType.TEXT:
+                client.close = f"{message.type.name} {message.data!r} {message.extra!r}"
                 break
             arrived = time.time()
             frame = json.loads(message.data)
@@ -139,6 +141,7 @@ async def watch(
                 client.to_database_ms.append((persisted - emitted) * 1000)
                 client.to_client_ms.append((arrived - persisted) * 1000)
     client.closed_early = True
+    client.close = client.close or f"closed with code {socket.close_code}"
 
 
 async def wait_for_state(session: aiohttp.ClientSession, server: Server, task: str, states: set[str]) -> None:
@@ -317,6 +320,8 @@ def main() -> None:
         f"each recorder {result['recorder_cpu']:.0%}, bench clients {result['client_cpu']:.0%}; "
         f"server RSS {result['server_rss']:.0f} MB"
     )
+    for reason in sorted({client.close for client in watchers if client.closed_early}):
+        print(f"a socket closed early: {reason}")
     print("target: p99 <= 200 ms (2-core machine; clients, server and recorders share the cores)")
 
 

@@ -21,7 +21,7 @@ from recorder.models import App, Membership
 log = logging.getLogger(__name__)
 
 SUPERUSERS_GROUP: Final = "live.superusers"
-ACCESS_MESSAGE: Final = {"type": "live.access"}
+ACCESS_CHANGED: Final = "live.access"  # the message type; it names its group (live.fanout routes by it)
 
 
 def user_group(user_pk: int) -> str:
@@ -39,7 +39,7 @@ def _notify(*groups: str) -> None:
             return
         try:
             for group in groups:
-                async_to_sync(layer.group_send)(group, dict(ACCESS_MESSAGE))
+                async_to_sync(layer.group_send)(group, {"type": ACCESS_CHANGED, "group": group})
         except Exception as error:  # sockets re-check on their own a little later
             log.warning("could not tell live sockets that access changed: %s", error)
 

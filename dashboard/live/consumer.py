@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import replace
@@ -24,6 +23,7 @@ from typing import Any, Final
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from dashboard.live import access, history
 from dashboard.live.fanout import ROOM_EVENT, TASK_EVENT, Key, fanout_for
@@ -51,9 +51,6 @@ MAX_BUFFERED: Final = 10_000
 # Sessions end (log out, expiry) and memberships change without a signal reaching this process
 # (another server process, a database edit): the user and what they may see are re-read this often.
 ACCESS_RECHECK_SECONDS: Final = 60.0
-# Channel layers end a group membership after a day (``group_expiry``): a socket open that long
-# joins its own groups again.
-REJOIN_SECONDS: Final = 3600.0
 
 visibility_of = database_sync_to_async(history.visibility_of)
 latest_cursor = database_sync_to_async(history.latest_cursor)
@@ -69,6 +66,10 @@ Watched = tuple[str, Key]  # (channel-layer group, what its messages carry)
 
 
 class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+    # The socket has no channel of its own: everything reaches it through the process's fan-out
+    # (a layer alias that names no layer makes Channels skip the per-socket channel).
+    channel_layer_alias = "live-sockets-use-the-fanout"
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         await self.accept()
@@ -78,9 +79,8 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.user_pk: int = user.pk
         self.visibility = await visibility_of(user)
         self.open = True
-        self.joined: set[str] = set()  # groups of this socket's own channel (access changes)
-        self.watched: set[Watched] = set()  # AppId groups, through the fan-out
-        self.fanout = fanout_for(self.channel_layer)
+        self.watched: set[Watched] = set()  # groups followed through the fan-out
+        self.fanout = fanout_for(get_channel_layer())
         self.buffer: deque[EventFrame | RoomFrame] = deque()
         self.draining = False  # the socket's own task is delivering the buffer
         self.subscription: Subscription | None = None
@@ -99,8 +99,6 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             task.cancel()
         for group, key in list(getattr(self, "watched", ())):
             await self.fanout.unwatch(self, group, key)
-        for group in list(getattr(self, "joined", ())):
-            await self.channel_layer.group_discard(group, self.channel_name)
 
     # ---- client messages ------------------------------------------------------------------------
 
@@ -209,18 +207,14 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return sorted(self.visibility.apps.values())
 
     async def _follow_visibility(self) -> None:
-        """Watch the AppIds the user may see, and only those; listen for changes of that."""
-        groups = {access.user_group(self.user_pk)}
-        groups |= {access.account_group(account) for account in self.visibility.accounts}
-        if self.visibility.superuser:
-            groups.add(access.SUPERUSERS_GROUP)
-        for group in groups - self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        for group in self.joined - groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = groups
-
+        """Watch the AppIds the user may see, and only those, and the notices that this changed."""
         watched: set[Watched] = set()
+        notices = {access.user_group(self.user_pk)}
+        notices |= {access.account_group(account) for account in self.visibility.accounts}
+        if self.visibility.superuser:
+            notices.add(access.SUPERUSERS_GROUP)
+        for group in notices:
+            watched.add((group, (access.ACCESS_CHANGED, group)))
         for app_pk, app_id in self.visibility.apps.items():
             watched.add((app_group(app_pk), (TASK_EVENT, app_id)))
             watched.add((rooms_group(app_pk), (ROOM_EVENT, app_id)))
@@ -230,9 +224,10 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.fanout.unwatch(self, group, key)
         self.watched = watched
 
-    async def live_access(self, message: dict[str, Any]) -> None:
+    def access_changed(self) -> None:
         """Memberships or AppIds changed for this user (``dashboard.live.access``)."""
-        await self._refresh_access()
+        if self.open:
+            self._start(self._refresh_access())
 
     async def _refresh_access(self) -> None:
         user = await get_user(self.scope)
@@ -255,14 +250,9 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self._send_json({"type": "access", "apps": self._app_ids()})
 
     async def _recheck_access(self) -> None:
-        rejoined = time.monotonic()
         while True:
             await asyncio.sleep(ACCESS_RECHECK_SECONDS)
             await self._refresh_access()
-            if time.monotonic() - rejoined > REJOIN_SECONDS:
-                rejoined = time.monotonic()
-                for group in self.joined:
-                    await self.channel_layer.group_add(group, self.channel_name)
 
     # ---- sending --------------------------------------------------------------------------------
 

@@ -2,9 +2,12 @@
 
 Each socket could join the AppId groups itself, as Channels consumers usually do; then one event
 becomes one queued message, one woken task and one dispatch per socket, which with hundreds of
-dashboards open costs more than sending the frames. Instead one ``Fanout`` per event loop (one per
-server process) joins each group that at least one of its sockets watches, receives each event
-once, and hands it to those sockets in turn. Works the same over the in-memory layer and Redis.
+dashboards open costs more than sending the frames, and every socket opening or closing costs
+channel-layer round trips (with Redis, 500 dashboards closing at once ran out of connections).
+Instead one ``Fanout`` per event loop (one per server process) joins each group that at least one
+of its sockets watches, receives each message once, and hands it to those sockets in turn: task
+and room events, and the notices that a user's access changed. Works the same over the in-memory
+layer and Redis.
 
 A socket's ``relay`` must not wait on the database (it would hold up every other socket): frames
 that need a look-up are queued by the socket and delivered by its own task (``consumer``).
@@ -17,6 +20,7 @@ import logging
 import weakref
 from typing import Any, Final, Protocol
 
+from dashboard.live.access import ACCESS_CHANGED
 from dashboard.live.protocol import EventFrame, RoomFrame, event_frame, room_frame
 
 log = logging.getLogger(__name__)
@@ -31,8 +35,13 @@ ROOM_EVENT: Final = "room.event"  # recorder.services.room_events
 class Watcher(Protocol):
     async def relay(self, frame: EventFrame | RoomFrame) -> None: ...
 
+    def access_changed(self) -> None:
+        """What the watcher's user may see changed; it must not wait here (the database)."""
 
-Key = tuple[str, str]  # (message type, AppId): what a group's messages carry to tell them apart
+
+# What a group's messages carry to tell them apart: (message type, AppId) for task and room events,
+# (ACCESS_CHANGED, group) for access notices.
+Key = tuple[str, str]
 
 
 class Fanout:
@@ -97,6 +106,10 @@ class Fanout:
     async def _hand_out(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         frame: EventFrame | RoomFrame
+        if kind == ACCESS_CHANGED:
+            for watcher in list(self._watchers.get((kind, str(message.get("group"))), ())):
+                watcher.access_changed()
+            return
         if kind == TASK_EVENT:
             frame = event_frame(message)  # type: ignore[arg-type]
         elif kind == ROOM_EVENT:
