@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Channel layers end a group membership after a day (``group_expiry``); the fan-out lives as long as
 # its process, so it joins its groups again this often.
 REJOIN_SECONDS: Final = 3600.0
+SLICE: Final = 50  # sockets handed an event between returns to the event loop
 TASK_EVENT: Final = "task.event"  # recorder.announce
 ROOM_EVENT: Final = "room.event"  # recorder.services.room_events
 
@@ -116,11 +117,17 @@ class Fanout:
             frame = room_frame(message)  # type: ignore[arg-type]
         else:
             return
-        for watcher in list(self._watchers.get((kind, str(message.get("app_id"))), ())):
+        watchers = list(self._watchers.get((kind, str(message.get("app_id"))), ()))
+        for handed, watcher in enumerate(watchers, start=1):
             try:
                 await watcher.relay(frame)
             except Exception:
                 log.exception("a live socket failed to take an event")
+            if handed % SLICE == 0:
+                # Back to the loop between slices: its poll releases the GIL, so the dispatcher
+                # thread persisting the next event, and other connections, are not held up for
+                # the whole fan-out.
+                await asyncio.sleep(0)
 
 
 _FANOUTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fanout] = weakref.WeakKeyDictionary()
