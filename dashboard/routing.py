@@ -1,7 +1,11 @@
-"""WebSocket routes (live task status arrives with the monitoring work)."""
+"""WebSocket routes: live task and room events for the dashboard (``docs/dashboard.md``)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from dashboard.live.consumer import LiveConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/live/", LiveConsumer.as_asgi(), name="ws-live"),
+]

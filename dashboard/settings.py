@@ -123,7 +123,13 @@ if REDIS_URL:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Channels' in-memory layer, made safe for the dispatcher thread's announcements (live/layer.py).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "dashboard.live.layer.ThreadSafeInMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},  # messages waiting per socket
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -18,7 +18,10 @@ class TaskEventMessage(TypedDict):
     """The channel-layer message for one task event; shared by sender and consumers."""
 
     type: str  # the consumer handler: "task.event"
+    id: int  # the TaskEvent's primary key: a global cursor across tasks
     app_id: str
+    room_id: str
+    task_id: str
     task: str  # public id
     seq: int
     event: str
@@ -37,7 +40,10 @@ def task_event(task: RecordTask, event: TaskEvent) -> None:
         return
     message: TaskEventMessage = {
         "type": "task.event",
+        "id": event.pk,
         "app_id": task.app.app_id,
+        "room_id": task.room_id,
+        "task_id": task.task_id,
         "task": str(task.public_id),
         "seq": event.seq,
         "event": event.type,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.pages.views import apps, auth, callbacks, home, keys, layouts, record
+from dashboard.pages.views import apps, auth, callbacks, home, keys, layouts, record, rooms, tasks
 
 urlpatterns = [
     path("login/", auth.login, name="login"),
@@ -23,6 +23,12 @@ urlpatterns = [
     path("apps/<int:app_pk>/layouts/<int:layout_pk>/", layouts.layout_edit, name="layout-designer"),
     path("apps/<int:app_pk>/layouts/<int:layout_pk>/delete/", layouts.layout_delete, name="layout-delete"),
     path("record/", record.record_example, name="record-example"),
+    path("tasks/", tasks.task_list, name="tasks"),
+    path("tasks/<uuid:public_id>/", tasks.task_detail, name="task-detail"),
+    path("tasks/<uuid:public_id>/thumbnail.jpg", tasks.task_thumbnail, name="task-thumbnail"),
+    path("tasks/<uuid:public_id>/files/", tasks.task_files, name="task-files"),
+    path("tasks/<uuid:public_id>/files/<int:file_pk>/<str:name>", tasks.task_file, name="task-file"),
+    path("rooms/", rooms.room_list, name="rooms"),
     path("keys/", keys.key_accounts, name="key-accounts"),
     path("accounts/<int:account_pk>/keys/", keys.key_list, name="keys"),
     path("accounts/<int:account_pk>/keys/new/", keys.key_create, name="key-create"),

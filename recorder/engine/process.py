@@ -56,7 +56,9 @@ class EventWriter:
         self.write(event_to_json(event))
 
     def write(self, payload: Mapping[str, object]) -> None:
-        line = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        # The emit time lets the live dashboard measure the delay from here to a browser.
+        stamped = {**payload, "emitted_at": round(time.time(), 6)}
+        line = json.dumps(stamped, separators=(",", ":"), ensure_ascii=False)
         with self._lock:
             self._stream.write(line + "\n")
             self._stream.flush()
