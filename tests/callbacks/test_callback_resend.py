@@ -248,3 +248,34 @@ def test_an_outsider_cannot_use_the_dashboard_pages(alice: Tenant, bob: Tenant) 
         client.post(f"/apps/{bob.app.pk}/callback/deliveries/{delivery.event_id}/resend/").status_code == 404
     )
     assert not CallbackDelivery.objects.get().resend_requested
+
+
+def test_the_task_page_shows_its_callbacks_and_resends_back_to_itself(alice: Tenant) -> None:
+    point_callbacks(alice, "http://hooks.example/rtc")
+    task, other = recording_task(alice, "t1"), recording_task(alice, "t2")
+    mine = CallbackDelivery.objects.get(task=task)
+    theirs = CallbackDelivery.objects.get(task=other)
+    client = Client()
+    client.force_login(alice.teammate)
+    page = f"/tasks/{task.public_id}/"
+
+    shown = client.get(page).content.decode()
+    assert "Callback deliveries" in shown
+    assert str(mine.event_id) in shown
+    assert str(theirs.event_id) not in shown
+    assert HOOK_SECRET not in shown
+
+    resent = client.post(f"/apps/{alice.app.pk}/callback/deliveries/{mine.event_id}/resend/", {"next": page})
+    assert (resent.status_code, resent["Location"]) == (302, page)
+    assert CallbackDelivery.objects.get(pk=mine.pk).resend_requested
+    elsewhere = client.post(
+        f"/apps/{alice.app.pk}/callback/deliveries/{mine.event_id}/resend/", {"next": "https://evil.example/"}
+    )
+    assert elsewhere["Location"] == f"/apps/{alice.app.pk}/#callbacks"
+
+
+def test_a_task_without_callbacks_shows_no_callback_section(alice: Tenant) -> None:
+    task = recording_task(alice)
+    client = Client()
+    client.force_login(alice.owner)
+    assert "Callback deliveries" not in client.get(f"/tasks/{task.public_id}/").content.decode()

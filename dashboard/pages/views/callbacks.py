@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.pages.access import AnyUser, app_to_view, can_manage
@@ -55,6 +56,10 @@ def delivery_resend(request: HttpRequest, pk: int, event_id: str) -> HttpRespons
     except ApiError:
         raise Http404("No such callback.") from None
     messages.success(request, f"{delivery.event_type} {delivery.event_id} will be sent again in a moment.")
+    # The task page re-sends too, and comes back to itself; anything else lands on the app page.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
+        return redirect(back)
     return redirect(_panel_url(app))
 
 

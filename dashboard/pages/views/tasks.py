@@ -26,6 +26,7 @@ from recorder.dispatch.messages import spool_dir
 from recorder.engine.media.pipeline.thumbnails import THUMBNAIL_DIR
 from recorder.models import App, LayoutTemplate, TaskEvent, TaskState
 from recorder.models.ids import ID_RE
+from recorder.services import deliveries
 
 DOWNLOAD_FLAG = "download"
 
@@ -102,8 +103,11 @@ def task_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "task": task,
             "detail": detail,
             "page_data": {**detail, "templates": templates},
-            # Filled by the callbacks work (the include renders nothing without deliveries).
-            "callback_deliveries": None,
+            "callback_deliveries": list(
+                deliveries.deliveries_of(task.app, deliveries.DeliveryFilter(task=task))[
+                    : deliveries.DASHBOARD_ROWS
+                ]
+            ),
         },
     )
 
