@@ -23,6 +23,7 @@ from dashboard.pages.progress_series import progress_series
 from recorder import lifecycle
 from recorder.models import App, RecordTask, TaskEvent, TaskState
 from recorder.representation import epoch_ms
+from recorder.services.queueing import queue_position
 
 AnyUser = AbstractBaseUser | AnonymousUser
 LIST_LIMIT: Final = 200  # newest tasks on the list page; older ones through the filters
@@ -94,6 +95,7 @@ def task_detail(task: RecordTask) -> dict[str, Any]:
         **task_row(task),
         "cursor": cursor,
         "status": int(lifecycle.status_of(task)),
+        "queue_position": queue_position(task),
         "business_id": task.business_id,
         "warnings": list(task.warnings),
         "timeline": _timeline(events.filter(type="state").order_by("seq")),

@@ -211,3 +211,15 @@ def test_it_never_shows_storage_credentials_or_stream_passwords(signed_in: SignI
     for secret in (STORAGE_SECRET, "stream-PASSWORD"):
         assert secret not in everything
     assert '"AccessKey"' not in everything
+
+
+def test_a_queued_task_page_shows_its_place_in_the_queue(signed_in: SignIn, alice: Tenant) -> None:
+    first, second = make_task(alice, "t1"), make_task(alice, "t2")
+    client = signed_in(alice.owner)
+    html = client.get(f"/tasks/{second.public_id}/").content.decode()
+    assert page_data(html)["queue_position"] == 2
+    assert "#2 in the queue" in html
+    lifecycle.transition(first, TaskState.STARTING)
+    assert page_data(client.get(f"/tasks/{second.public_id}/").content.decode())["queue_position"] == 1
+    started = page_data(client.get(f"/tasks/{first.public_id}/").content.decode())
+    assert started["queue_position"] is None

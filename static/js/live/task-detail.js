@@ -37,6 +37,31 @@ function showState() {
   tick();
 }
 
+// A queued task's place moves as other tasks start: asked of the REST API while it waits.
+const QUEUE_POLL_MS = 2000;
+
+let queuePolling = false;
+
+async function showQueuePosition() {
+  const shown = $("[data-queue-position]");
+  if (state.state !== "queued") {
+    shown.hidden = true;
+    return;
+  }
+  if (queuePolling) return;
+  queuePolling = true;
+  try {
+    const response = await api.request(`/api/v1/tasks/${task}/`);
+    const { queue_position: position } = await response.json();
+    shown.hidden = !position;
+    shown.textContent = position ? `#${position} in the queue` : "";
+  } catch {
+    // the next poll tries again; the state badge still says "Queued"
+  }
+  queuePolling = false;
+  if (state.state === "queued") setTimeout(showQueuePosition, QUEUE_POLL_MS);
+}
+
 function tick() {
   const seconds = elapsedSeconds(state.startedMs, state.endedMs);
   $("[data-elapsed]").textContent = seconds === null ? "Not recording yet" : clock(seconds);
@@ -61,6 +86,7 @@ function onState(frame) {
   $("[data-timeline]").append(timelineItem({ ...frame.data, at_ms: at }));
   if (!LIVE_PICTURE.has(state.state)) $("[data-thumbnail-note]").textContent = "Last picture before the end";
   showState();
+  showQueuePosition();
 }
 
 // ---- streams ----------------------------------------------------------------------------------
@@ -332,6 +358,7 @@ if (data.progress.reports > data.progress.t.length) {
 }
 setupUpdate();
 showState();
+showQueuePosition();
 setInterval(tick, 1000);
 
 new LiveSocket({
