@@ -4,10 +4,12 @@ any web process answers for the whole service.
 - Gauges of now: tasks by state, workers and their capacity/used cores (leases), and for each
   recording task its last ``progress`` (output fps, dropped frames, bitrate, media seconds).
 - Counters: seconds of media in finished files; from the task events of the common contract,
-  upload bytes and uploads done (``upload_done``), upload errors (``upload_failed``) and the
-  callback delay (``callback_delivered`` ``{delay_ms}``). Events are tallied incrementally by
-  primary key, once they are ``SETTLE_SECONDS`` old (a transaction that took a lower key but
-  committed later is not skipped), so a scrape reads only what is new.
+  upload bytes and uploads done (``upload_done``), upload errors (``upload_failed``). Events are
+  tallied incrementally by primary key, once they are ``SETTLE_SECONDS`` old (a transaction that
+  took a lower key but committed later is not skipped), so a scrape reads only what is new.
+- The callback delay, from the outbox: a delivery's ``delivered_at`` minus its ``created_at`` (the
+  commit of the task event that caused it), tallied incrementally by ``delivered_at``. A manual
+  re-send is delivered again and counts again, with its whole age.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from recorder.dispatch import leases
-from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState
+from recorder.models import CallbackDelivery, RecordFile, RecordTask, TaskEvent, TaskState
 
 SETTLE_SECONDS = 10
 CALLBACK_DELAY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
@@ -70,7 +72,7 @@ def _number(value: float) -> str:
 class EventTally:
     """Running totals over events of a few types, advanced by primary key."""
 
-    TYPES = ("upload_done", "upload_failed", "callback_delivered")
+    TYPES = ("upload_done", "upload_failed")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -81,8 +83,24 @@ class EventTally:
         self.callback_delay_buckets = [0] * len(CALLBACK_DELAY_BUCKETS)
         self.callback_delay_sum = 0.0
         self.callback_delay_count = 0
+        self._delivered_up_to: datetime | None = None  # None: from the first delivery on
 
     def refresh(self) -> None:
+        self._refresh_events()
+        self._refresh_callbacks()
+
+    def _refresh_callbacks(self) -> None:
+        with self._lock:
+            cutoff = timezone.now() - timedelta(seconds=SETTLE_SECONDS)
+            delivered = CallbackDelivery.objects.filter(delivered_at__lte=cutoff)
+            if self._delivered_up_to is not None:
+                delivered = delivered.filter(delivered_at__gt=self._delivered_up_to)
+            for created_at, delivered_at in delivered.values_list("created_at", "delivered_at").iterator():
+                if delivered_at is not None:
+                    self._add_callback_delay(max(0.0, (delivered_at - created_at).total_seconds()))
+            self._delivered_up_to = cutoff
+
+    def _refresh_events(self) -> None:
         with self._lock:
             cutoff = timezone.now() - timedelta(seconds=SETTLE_SECONDS)
             settled = (
@@ -104,13 +122,13 @@ class EventTally:
             self.upload_bytes += _int(data.get("size"))
         elif kind == "upload_failed":
             self.upload_errors["true" if data.get("permanent") else "false"] += 1
-        elif kind == "callback_delivered":
-            delay = _int(data.get("delay_ms")) / 1000
-            self.callback_delay_sum += delay
-            self.callback_delay_count += 1
-            for index, bound in enumerate(CALLBACK_DELAY_BUCKETS):
-                if delay <= bound:
-                    self.callback_delay_buckets[index] += 1
+
+    def _add_callback_delay(self, delay: float) -> None:
+        self.callback_delay_sum += delay
+        self.callback_delay_count += 1
+        for index, bound in enumerate(CALLBACK_DELAY_BUCKETS):
+            if delay <= bound:
+                self.callback_delay_buckets[index] += 1
 
 
 def _int(value: object) -> int:
@@ -232,7 +250,7 @@ def _uploads_and_callbacks(out: Exposition, tally: EventTally) -> None:
     ]
     out.lines.append(
         "# HELP recorder_callback_delay_seconds From a task event to its callback's delivery "
-        "(callback_delivered events)."
+        "(the callback outbox)."
     )
     out.lines.append("# TYPE recorder_callback_delay_seconds histogram")
     for labels, count in cumulative:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from recorder import lifecycle
 from recorder.dispatch import leases
-from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState
+from recorder.models import CallbackDelivery, DeliveryState, RecordFile, RecordTask, TaskEvent, TaskState
 from recorder.ops import metrics
 from recorder.services import tasks
 from recorder.validation import parse_start_record
@@ -129,6 +129,24 @@ def settled_event(task: RecordTask, kind: str, data: dict[str, object]) -> None:
     TaskEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=1))
 
 
+def delivered(task: RecordTask, *, delay: timedelta, age: timedelta = timedelta(minutes=1)) -> None:
+    """A callback of the task delivered ``age`` ago, ``delay`` after its event."""
+    at = timezone.now() - age
+    CallbackDelivery.objects.create(
+        app=task.app,
+        task=task,
+        event_type="RecordStarted",
+        event_data="{}",
+        event_time=(at - delay).isoformat(),
+        nonce="0001",
+        state=DeliveryState.DELIVERED,
+        next_attempt_at=at,
+        retry_until=at,
+        delivered_at=at,
+    )
+    CallbackDelivery.objects.filter(task=task, delivered_at=at).update(created_at=at - delay)
+
+
 def test_it_exposes_tasks_recording_seconds_progress_uploads_and_callbacks(
     client: Client, alice: Tenant, disks: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,7 +166,8 @@ def test_it_exposes_tasks_recording_seconds_progress_uploads_and_callbacks(
     settled_event(recording, "upload_done", {"file": 1, "size": 1000})
     settled_event(recording, "upload_done", {"file": 2, "size": 500})
     settled_event(recording, "upload_failed", {"file": 3, "permanent": True, "backup": False})
-    settled_event(recording, "callback_delivered", {"delay_ms": 300})
+    delivered(recording, delay=timedelta(milliseconds=300))
+    delivered(recording, delay=timedelta(seconds=2), age=timedelta(seconds=1))  # too fresh to be tallied
     lifecycle.record_event(recording, "upload_done", {"file": 4, "size": 7})  # too fresh to be tallied yet
 
     response = client.get("/metrics")
