@@ -5,7 +5,8 @@ folder (the playlist's) holding ``index.m3u8`` and its segments; everything in t
 served under the file's URL, so a player that follows the playlist's relative links finds the
 segments. Whatever name a URL carries, the path is resolved (symlinks included) and must stay
 inside the file's own folder or be the file itself; anything else does not exist.
-Files that are not in the library (kept in remote storage) are listed with their key only.
+Files uploaded to remote storage are served from there through the same URL
+(``recorder.storage.remote_files``: the server reads them, credentials never reach the page).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.urls import reverse
 
 from recorder.dispatch.persist import library_root
 from recorder.models import RecordFile, RecordTask
+from recorder.storage.remote_files import remote_file
 
 CONTENT_TYPES: Final = {
     ".mp4": "video/mp4",
@@ -76,7 +78,7 @@ class FileView:
     object_key: str
     size_bytes: int
     duration_ms: int
-    url: str | None  # None: not in the library (remote storage): only the key is shown
+    url: str | None  # None: neither in the library nor uploaded yet: only the key is shown
     player: str  # "video", "audio" or "" (download only)
 
     def as_json(self) -> dict[str, object]:
@@ -93,8 +95,8 @@ class FileView:
 
 def file_view(task: RecordTask, record_file: RecordFile) -> FileView:
     name = _entry_name(record_file)
-    in_library = stored_path(task, record_file, name) is not None
-    url = reverse("task-file", args=[task.public_id, record_file.pk, name]) if in_library else None
+    reachable = stored_path(task, record_file, name) is not None or remote_file(record_file) is not None
+    url = reverse("task-file", args=[task.public_id, record_file.pk, name]) if reachable else None
     player = ""
     if url is not None and record_file.file_format in VIDEO_FORMATS:
         player = "video"

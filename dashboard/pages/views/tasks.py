@@ -27,6 +27,7 @@ from recorder.engine.media.pipeline.thumbnails import THUMBNAIL_DIR
 from recorder.models import App, LayoutTemplate, TaskEvent, TaskState
 from recorder.models.ids import ID_RE
 from recorder.services import deliveries
+from recorder.storage.remote_files import remote_file, remote_response
 
 DOWNLOAD_FLAG = "download"
 
@@ -150,11 +151,17 @@ def task_files(request: HttpRequest, public_id: UUID) -> JsonResponse:
 @login_required
 @require_GET
 def task_file(request: HttpRequest, public_id: UUID, file_pk: int, name: str) -> HttpResponseBase:
-    """A recorded file (or a file of an HLS folder) from the media library, with range requests."""
+    """A recorded file (or a file of an HLS folder), with range requests: from the media library,
+    or read through from the remote storage it was uploaded to."""
     task = task_pages.task_to_view(request.user, public_id)
     record_file = task.files.filter(pk=file_pk).first()
-    path = stored_path(task, record_file, name) if record_file is not None else None
-    if path is None:
-        raise Http404("No such file in the media library.")
+    if record_file is None:
+        raise Http404("No such file.")
     download = name if DOWNLOAD_FLAG in request.GET else None
-    return ranged_file_response(request, path, content_type(path), download_name=download)
+    path = stored_path(task, record_file, name)
+    if path is not None:
+        return ranged_file_response(request, path, content_type(path), download_name=download)
+    remote = remote_file(record_file, name)
+    if remote is None:
+        raise Http404("No such file in the media library or the task's storage.")
+    return remote_response(request, remote, content_type(Path(name)), download_name=download)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from recorder.api.ranged_files import file_response
 from recorder.services.file_links import LinkExpiredError, file_for_token, library_path
+from recorder.storage.remote_files import remote_file, remote_response
 
 CONTENT_TYPES: Final = {
     "wav": "audio/wav",
@@ -34,11 +35,17 @@ def record_file(request: HttpRequest, token: str, name: str) -> HttpResponseBase
         found = file_for_token(token, name)
     except LinkExpiredError:
         return _error(403, "AccessDenied", "this link has expired: ask for the recording's status again")
-    path = library_path(found) if found is not None else None
-    if path is None:
+    if found is None:
         return _error(404, "NotFound", "no such file, or the link is not valid")
     extension = name.rsplit(".", 1)[-1].lower()
-    return file_response(request, path, CONTENT_TYPES.get(extension, "application/octet-stream"), name)
+    kind = CONTENT_TYPES.get(extension, "application/octet-stream")
+    path = library_path(found)
+    if path is not None:
+        return file_response(request, path, kind, name)
+    remote = remote_file(found)
+    if remote is None:
+        return _error(404, "NotFound", "no such file, or the link is not valid")
+    return remote_response(request, remote, kind, download_name=name)
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
