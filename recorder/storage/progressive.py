@@ -145,8 +145,10 @@ def _finish(
 ) -> Stored:
     pk = progressive.pk
     if progressive.state == ProgressiveState.FINISHING:
-        if progressive.payload_offset is None or not progressive.multipart_id:
+        if progressive.payload_offset is None:
             raise NotAssembledError("the file has no payload position")
+        if not progressive.multipart_id:
+            raise NotAssembledError("nothing was sent while recording")  # a short file: one put
         held = transfer.held_parts(progressive.temp_key, progressive.multipart_id)
         if held is None:
             raise NotAssembledError("the storage no longer knows the multipart upload")
@@ -331,7 +333,10 @@ class ProgressiveSender:
             available = job.reader.scan()
         except FileNotFoundError:
             return  # finished (file_finished is on its way) or not written yet
-        for number in self._ready(job, available):
+        ready = self._ready(job, available)
+        if ready and not job.upload_id and not self._create(job, row):
+            return
+        for number in ready:
             if not _registry.begin(job.pk):
                 return
             future = self._pool.submit(self._send, job, number)
@@ -393,28 +398,45 @@ class ProgressiveSender:
         transfer = _transfer(destination, self.should_stop)
         parts: dict[int, str] = {}
         upload_id = row.multipart_id
-        try:
-            held = transfer.held_parts(row.temp_key, upload_id) if upload_id else None
+        if upload_id:
+            try:
+                held = transfer.held_parts(row.temp_key, upload_id)
+            except UploadError as error:
+                self._trouble(row, error)
+                return None
             if held is None:
-                upload_id = transfer.create(row.temp_key, content_type(row.temp_key))
+                upload_id = ""  # expired or aborted: a new one when a part is ready
             else:
                 parts = {number: etag for number, etag in held.items() if number >= 2}
-        except UploadError as error:
-            log.warning("progressive upload %s: %s", row.pk, error)
-            if error.permanent:
-                self._abort(row, error.message)
-            return None
-        updated = ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(
-            multipart_id=upload_id, parts=_json_parts(parts), updated_at=timezone.now()
-        )
-        if not updated:  # finished or aborted meanwhile: an upload just created would be orphaned
-            if upload_id != row.multipart_id:
-                transfer.abort_upload(row.temp_key, upload_id)
-            return None
+            ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(
+                multipart_id=upload_id, parts=_json_parts(parts)
+            )
         job = _Job(row.pk, row.temp_key, upload_id, row.part_size, transfer,
                    PayloadReader(Path(row.fragmented_path)), parts)  # fmt: skip
         self._jobs[row.pk] = job
         return job
+
+    def _create(self, job: _Job, row: ProgressiveUpload) -> bool:
+        """The multipart upload starts with the first payload part: a short file never makes one."""
+        try:
+            upload_id = job.transfer.create(job.temp_key, content_type(job.temp_key))
+        except UploadError as error:
+            self._trouble(row, error)
+            return False
+        updated = ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(
+            multipart_id=upload_id, updated_at=timezone.now()
+        )
+        if not updated:  # finished or aborted meanwhile: the new upload would be orphaned
+            job.transfer.abort_upload(job.temp_key, upload_id)
+            return False
+        job.upload_id = upload_id
+        return True
+
+    def _trouble(self, row: ProgressiveUpload, error: UploadError) -> None:
+        log.warning("progressive upload %s: %s", row.pk, error)
+        if error.permanent:
+            self._forget(row.pk)
+            self._abort(row, error.message)
 
     def _forget(self, pk: int) -> None:
         job = self._jobs.pop(pk, None)
