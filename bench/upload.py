@@ -9,7 +9,9 @@ own code (recorder.dispatch.persist) into the upload queue, worked by the real u
 (recorder.storage.service) to a moto S3 server on loopback over HTTP. When the media reaches
 the wanted length the recording is stopped (the StopRecord path: a stop message), and the
 times from that stop to the file being finished and to its upload being verified are
-reported, with the upload's bytes per second.
+reported, with the upload's bytes per second. The MP4's payload is sent while it is recorded
+(docs/storage.md, "Progressive MP4"): "upload s" is what is left after the stop (header part,
+tail, verification, server-side copy), and the rate is the file's size over that time.
 
 Target (issue: storage): StopRecord -> last upload done <= 2 s, independent of the length.
 """
