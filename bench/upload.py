@@ -9,7 +9,9 @@ own code (recorder.dispatch.persist) into the upload queue, worked by the real u
 (recorder.storage.service) to a moto S3 server on loopback over HTTP. When the media reaches
 the wanted length the recording is stopped (the StopRecord path: a stop message), and the
 times from that stop to the file being finished and to its upload being verified are
-reported, with the upload's bytes per second.
+reported, with the upload's bytes per second. The MP4's payload is sent while it is recorded
+(docs/storage.md, "Progressive MP4"): "upload s" is what is left after the stop (header part,
+tail, verification, server-side copy), and the rate is the file's size over that time.
 
 Target (issue: storage): StopRecord -> last upload done <= 2 s, independent of the length.
 """
@@ -106,20 +108,27 @@ def claimed_s1_task(endpoint: str) -> Any:
 def record(task: Any, wanted_seconds: float) -> float:
     """Run the recorder as the dispatcher does, as fast as possible; StopRecord at the wanted length.
     Returns the wall-clock time (time.time()) of the stop."""
+    from django.conf import settings
+
     from recorder.dispatch import messages, persist
-    from recorder.dispatch.process import RecorderProcess
+    from recorder.dispatch.journal import Journal, JournalMeta, journals_root
+    from recorder.dispatch.process import RecorderProcess, Reported
     from recorder.models import RecordTask
     from recorder.services import tasks
 
     start = messages.start_message(task)
     start["settings"]["pacing"] = "as_fast_as_possible"
-    events: queue.SimpleQueue[tuple[int, dict[str, Any] | None]] = queue.SimpleQueue()
-    process = RecorderProcess(task.pk, start, messages.spool_dir(task) / "recorder.log", events)
+    events: queue.SimpleQueue[Reported | None] = queue.SimpleQueue()
+    journal = Journal.create(journals_root(Path(settings.SPOOL_ROOT)), JournalMeta(task.pk, 0, "bench"))
+    log_path = messages.spool_dir(task) / "recorder.log"
+    process = RecorderProcess(journal.name, start, log_path, journal, events)
     stopped_at = 0.0
     try:
         while True:
-            task_pk, event = events.get(timeout=1200)
-            current = RecordTask.objects.select_related("app").get(pk=task_pk)
+            reported = events.get(timeout=1200)
+            assert reported is not None
+            event = reported.event
+            current = RecordTask.objects.select_related("app").get(pk=task.pk)
             if event is None:
                 persist.process_exited(current, process.returncode)
                 return stopped_at
@@ -130,6 +139,7 @@ def record(task: Any, wanted_seconds: float) -> float:
                 process.send(messages.STOP_MESSAGE)
     finally:
         process.close()
+        journal.remove()
 
 
 def run(minutes: float) -> dict[str, float]:

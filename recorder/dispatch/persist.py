@@ -131,7 +131,7 @@ def _file_finished(task: RecordTask, event: Mapping[str, Any]) -> None:
         },
     )
     # Uploaded as soon as it closes (docs/storage.md); the local copy goes once verified.
-    intake.file_finished(task, record_file, spooled)
+    intake.file_finished(task, record_file, spooled, info)
 
 
 def _segment_finished(task: RecordTask, event: Mapping[str, Any]) -> None:
@@ -170,9 +170,11 @@ def _failed(task: RecordTask, event: Mapping[str, Any]) -> None:
     )
 
 
-def _not_a_task_event(task: RecordTask, event: Mapping[str, Any]) -> None:
-    """``file_opened``: an MP4 began; the uploader consumes it (to send the file's fragments
-    while it grows). It says nothing a task's history needs, so it is not kept."""
+def _file_opened(task: RecordTask, event: Mapping[str, Any]) -> None:
+    """An MP4 began: the uploader sends its fragments while it grows. It says nothing a task's
+    history needs, so it is not kept as a task event."""
+    extension = "m4a" if str(event.get("file_format", "")).upper() == "M4A" else "mp4"
+    intake.file_opened(task, str(event.get("output_id") or ""), Path(str(event["path"])), extension)
 
 
 def _keep(task: RecordTask, event: Mapping[str, Any]) -> None:
@@ -183,7 +185,7 @@ def _keep(task: RecordTask, event: Mapping[str, Any]) -> None:
 _HANDLERS: dict[str, Callable[[RecordTask, Mapping[str, Any]], None]] = {
     "started": _started,
     "stream_state": _stream_state,
-    "file_opened": _not_a_task_event,
+    "file_opened": _file_opened,
     "file_finished": _file_finished,
     "segment_finished": _segment_finished,
     "warning": _warning,

@@ -6,6 +6,7 @@ from recorder.models.keys import AccessKey
 from recorder.models.layouts import LayoutTemplate
 from recorder.models.leases import TaskLease, Worker
 from recorder.models.outbox import CallbackAttempt, CallbackDelivery, DeliveryState
+from recorder.models.progressive import ProgressiveState, ProgressiveUpload
 from recorder.models.rooms import Room, Stream, StreamState
 from recorder.models.tasks import RecordFile, RecordTask, StopReason, TaskEvent, TaskState
 from recorder.models.uploads import Upload, UploadDestination, UploadKind, UploadState
@@ -21,6 +22,8 @@ __all__ = [
     "LayoutTemplate",
     "Membership",
     "MembershipRole",
+    "ProgressiveState",
+    "ProgressiveUpload",
     "RecordFile",
     "RecordTask",
     "Room",

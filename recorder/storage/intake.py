@@ -1,19 +1,21 @@
 """What the recorder reports, turned into uploads (called by ``recorder.dispatch.persist``).
 
 Files are queued the moment they close, HLS segments the moment they are complete
-(EnableSyncUpload). Uploads to the local media library are done at once on the caller's
+(EnableSyncUpload); an MP4 or M4A going to an S3 bucket is sent while it is recorded
+(``progressive``). Uploads to the local media library are done at once on the caller's
 thread (a rename or a copy on local disk, nothing to wait for); the others are left to the
 uploader service, which is woken.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from recorder.engine.output.naming import HLS_PLAYLIST_NAME
 from recorder.models import RecordFile, RecordTask, Upload, UploadDestination
-from recorder.storage import queue
+from recorder.storage import progressive, queue
 from recorder.storage.destinations import LibraryLocation, NoDestinationError, resolve
 from recorder.storage.work import work
 
@@ -41,8 +43,19 @@ def final_path(task: RecordTask, record_file: RecordFile, spooled: Path) -> Path
     return destination.root / record_file.object_key
 
 
-def file_finished(task: RecordTask, record_file: RecordFile, spooled: Path) -> None:
-    _start(task, queue.enqueue_file(task, record_file, spooled))
+def file_opened(task: RecordTask, output_id: str, path: Path, extension: str) -> None:
+    """An MP4/M4A began: its payload goes up while it grows (S3 destinations)."""
+    progressive.opened(task, output_id, path, extension)
+    for wake in list(_wakers):
+        wake()
+
+
+def file_finished(
+    task: RecordTask, record_file: RecordFile, spooled: Path, info: Mapping[str, Any] | None = None
+) -> None:
+    rows = queue.enqueue_file(task, record_file, spooled)
+    progressive.finished(task, info or {}, rows)
+    _start(task, rows)
 
 
 def segment_finished(task: RecordTask, segment: Path, segment_key: str, playlist: Path) -> None:

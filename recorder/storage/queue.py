@@ -8,6 +8,7 @@ lease runs out and are claimed again, resuming from their persisted multipart st
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from recorder.storage.destinations import describe
 
 LEASE_SECONDS = 60  # renewed with every progress report; a dead service's rows are free after this
 WAITING_FOR_SEGMENTS = timedelta(hours=1)  # a playlist row is armed by its segments, this is a backstop
+JITTER = 0.2
 
 
 def enqueue(
@@ -153,3 +155,10 @@ def renew_lease(pk: int) -> None:
     Upload.objects.filter(pk=pk, state=UploadState.UPLOADING).update(
         lease_expires_at=timezone.now() + timedelta(seconds=LEASE_SECONDS)
     )
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff after ``attempts`` failures, with jitter."""
+    base = float(settings.UPLOAD_RETRY_BASE_MILLISECONDS) / 1000
+    delay: float = min(base * 2 ** max(attempts - 1, 0), float(settings.UPLOAD_RETRY_MAX_SECONDS))
+    return delay * random.uniform(1 - JITTER, 1 + JITTER)  # spreads retries; not for security

@@ -3,7 +3,8 @@
 Started by ``manage.py serve`` where the local dispatcher starts (a Celery worker can run the
 same service for the spool it owns: it only needs the database and its ``UPLOAD_NODE``). One
 thread claims due rows (up to ``UPLOAD_WORKERS`` at once) and hands each to a worker thread;
-large files send their parts on threads of their own (``UPLOAD_PART_WORKERS``).
+large files send their parts on threads of their own (``UPLOAD_PART_WORKERS``). A
+``ProgressiveSender`` thread sends the MP4s still being recorded (``progressive``).
 
 ``shutdown`` stops claiming and tells running transfers to stop at the next part: their rows
 go back to pending with their multipart state, and the next service (after a restart) resumes
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from recorder.storage import queue, settle
+from recorder.storage.progressive import ProgressiveSender
 from recorder.storage.work import work
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class UploadService:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
+        self._sender: ProgressiveSender | None = None
 
     def start(self) -> None:
         released = queue.release_stale(self.node)
@@ -48,16 +51,22 @@ class UploadService:
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="uploader")
         self._thread = threading.Thread(target=self._run, name="uploader-claims", daemon=True)
         self._thread.start()
+        self._sender = ProgressiveSender(self.node, settings.UPLOAD_PART_WORKERS, self._stopping.is_set)
+        self._sender.start()
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
         self._wake.set()
+        if self._sender is not None:
+            self._sender.wake()
 
     def shutdown(self, timeout: float = 30.0) -> None:
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._sender is not None:
+            self._sender.join(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         close_old_connections()

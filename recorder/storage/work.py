@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -32,17 +31,17 @@ from django.utils import timezone
 from recorder import lifecycle
 from recorder.engine.upload.errors import InterruptedTransferError, UploadError
 from recorder.engine.upload.playlist import stored_part
-from recorder.engine.upload.transfer import MultipartState
+from recorder.engine.upload.target import S3Target
+from recorder.engine.upload.transfer import MultipartState, Stored
 from recorder.models import RecordFile, Upload, UploadDestination, UploadKind, UploadState
 from recorder.models.uploads import OPEN_UPLOAD_STATES
-from recorder.storage import queue, settle
-from recorder.storage.destinations import NoDestinationError, has_backup, resolve
+from recorder.storage import progressive, queue, settle
+from recorder.storage.destinations import Destination, NoDestinationError, has_backup, resolve
 from recorder.storage.stores import Store, open_store
 
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_SECONDS: Final = 1.0
-JITTER: Final = 0.2
 # The storage refuses us, not this one object: the task's other uploads there would fail alike.
 STORAGE_LEVEL_CODES: Final = frozenset(
     {
@@ -62,12 +61,6 @@ def work(pk: int, *, should_stop: Callable[[], bool] = _never) -> None:
     row = Upload.objects.select_related("task__app", "record_file").get(pk=pk)
     if row.state == UploadState.UPLOADING:
         _Job(row, should_stop).run()
-
-
-def retry_delay(attempts: int) -> float:
-    base = float(settings.UPLOAD_RETRY_BASE_MILLISECONDS) / 1000
-    delay: float = min(base * 2 ** max(attempts - 1, 0), float(settings.UPLOAD_RETRY_MAX_SECONDS))
-    return delay * random.uniform(1 - JITTER, 1 + JITTER)  # spreads retries; not for security
 
 
 class _Job:
@@ -100,9 +93,11 @@ class _Job:
                 self.put_playlist(store)
             else:
                 keep_local = row.kind == UploadKind.SEGMENT  # the output reads its segments until it ends
-                stored = store.put_file(
-                    Path(row.local_path), row.object_key, resume=resume, keep_local=keep_local
-                )
+                stored = self.finish_progressive(destination)
+                if stored is None:
+                    stored = store.put_file(
+                        Path(row.local_path), row.object_key, resume=resume, keep_local=keep_local
+                    )
                 self.done(stored.size, stored.etag)
         except InterruptedTransferError:
             Upload.objects.filter(pk=row.pk).update(state=UploadState.PENDING, lease_expires_at=None)
@@ -113,6 +108,14 @@ class _Job:
             if error.permanent and saved is not None:
                 store.abort(saved, row.object_key)
             self.failed(error)
+
+    def finish_progressive(self, destination: Destination) -> Stored | None:
+        """An MP4 sent while it was recorded: only its header and tail are left to send."""
+        if self.row.kind != UploadKind.FILE or not isinstance(destination, S3Target):
+            return None
+        return progressive.finish(
+            self.row, destination, on_progress=self.progress, should_stop=self.should_stop
+        )
 
     # -- callbacks from the transfer (this thread) -------------------------------------------
 
@@ -211,7 +214,7 @@ class _Job:
         attempts = row.attempts + 1
         permanent = error.permanent or attempts >= settings.UPLOAD_MAX_ATTEMPTS
         if not permanent:
-            delay = retry_delay(attempts)
+            delay = queue.retry_delay(attempts)
             Upload.objects.filter(pk=row.pk).update(
                 state=UploadState.PENDING, attempts=attempts, error=error.message, lease_expires_at=None,
                 next_attempt_at=timezone.now() + timedelta(seconds=delay),

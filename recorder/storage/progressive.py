@@ -1,0 +1,457 @@
+"""MP4/M4A uploaded while recorded, for S3 destinations (docs/storage.md, "Progressive MP4").
+
+- ``opened`` (recorder event ``file_opened``): a ``ProgressiveUpload`` row, worked by this
+  node's ``ProgressiveSender`` (a thread of ``UploadService``): about once a second it scans
+  the growing fragmented file and sends every complete payload chunk as parts 2..N of a
+  multipart upload to a temporary key; the ETags are persisted, and a restarted service
+  resumes from what ListParts says the server holds.
+- ``finished`` (``file_finished``): the row is handed to the file's ``Upload`` row; ``finish``
+  (called by the worker of that row) sends part 1 and the tail from the final file, verifies
+  the temporary object against it, copies it to the final key and deletes the temporary key.
+- Whenever something does not add up (no payload position, a part that differs, a permanent
+  error, an upload the server forgot), the multipart upload is aborted, the temporary key
+  deleted, and the file goes up whole by the normal path. A row whose file never finished
+  (recorder killed, task ended) is aborted by the sender: nothing is left in the bucket.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from recorder.engine.output.naming import safe_component
+from recorder.engine.upload.client import make_client
+from recorder.engine.upload.errors import UploadError
+from recorder.engine.upload.progressive import (
+    NotAssembledError,
+    PayloadReader,
+    ProgressiveTransfer,
+    chunk_size,
+    payload_part_range,
+    temporary_key,
+)
+from recorder.engine.upload.target import S3Target
+from recorder.engine.upload.transfer import MAX_PARTS, Stored
+from recorder.models import (
+    ProgressiveState,
+    ProgressiveUpload,
+    RecordTask,
+    TaskState,
+    Upload,
+    UploadDestination,
+    UploadState,
+)
+from recorder.models.progressive import LIVE_PROGRESSIVE_STATES
+from recorder.services.tasks import task_spec
+from recorder.storage.destinations import NoDestinationError, resolve
+from recorder.storage.queue import retry_delay
+from recorder.storage.stores import content_type
+
+log = logging.getLogger(__name__)
+
+SCAN_SECONDS: Final = 1.0
+# Only these task states can still deliver the file_finished of an open row.
+RECORDING_STATES: Final = frozenset({TaskState.STARTING, TaskState.RECORDING, TaskState.STOPPING})
+FINISHED_STATES: Final = (ProgressiveState.FINISHING, ProgressiveState.ASSEMBLED, ProgressiveState.COPIED)
+
+
+# -- intake (the dispatcher's thread) ---------------------------------------------------------
+
+
+def opened(task: RecordTask, output_id: str, path: Path, extension: str) -> None:
+    """A part's MP4/M4A began: send it while it grows if it goes to an S3 bucket."""
+    if not output_id or not task.is_active:
+        return  # a journal replayed after the task ended: the file goes up whole
+    try:
+        destination = resolve(task, UploadDestination.PRIMARY)
+    except NoDestinationError:
+        return
+    if not isinstance(destination, S3Target):
+        return
+    folders = [safe_component(folder) for folder in task_spec(task).file_name.prefix if folder]
+    ProgressiveUpload.objects.get_or_create(
+        task=task,
+        output_id=output_id,
+        defaults={
+            "node": settings.UPLOAD_NODE,
+            "storage": destination.describe(),
+            "fragmented_path": str(path),
+            "temp_key": temporary_key(folders, output_id, secrets.token_hex(4), extension),
+            "part_size": chunk_size(settings.UPLOAD_PART_SIZE_BYTES),
+        },
+    )
+
+
+def finished(task: RecordTask, info: Mapping[str, Any], rows: list[Upload]) -> None:
+    """The file is finished: its upload row finishes the progressive upload (or, without a
+    payload position, gives it up and uploads the file whole)."""
+    output_id = str(info.get("output_id") or "")
+    if not output_id or len(rows) != 1:
+        return
+    offset, size = info.get("payload_offset"), info.get("payload_size")
+    has_payload = isinstance(offset, int) and isinstance(size, int)
+    ProgressiveUpload.objects.filter(task=task, output_id=output_id, state=ProgressiveState.OPEN).update(
+        state=ProgressiveState.FINISHING,
+        upload=rows[0],
+        payload_offset=offset if has_payload else None,
+        payload_size=size if has_payload else None,
+    )
+
+
+# -- finishing (the upload row's worker) ------------------------------------------------------
+
+
+def finish(
+    row: Upload, destination: S3Target, *, on_progress: Callable[[int], None], should_stop: Callable[[], bool]
+) -> Stored | None:
+    """The file stored under its key from its progressive upload, or None: upload it whole.
+    A transient failure is raised (the row retries; this state is kept)."""
+    progressive = ProgressiveUpload.objects.filter(upload=row, state__in=FINISHED_STATES).first()
+    if progressive is None:
+        return None
+    _registry.close(progressive.pk)
+    transfer = _transfer(destination, should_stop)
+    final = Path(row.local_path)
+    try:
+        return _finish(progressive, transfer, final, row.object_key, on_progress)
+    except NotAssembledError as error:
+        _give_up(progressive, transfer, str(error))
+    except UploadError as error:
+        if not error.permanent:
+            raise
+        _give_up(progressive, transfer, error.message)
+    except FileNotFoundError:
+        _give_up(progressive, transfer, "the local file is missing")
+    return None
+
+
+def _finish(
+    progressive: ProgressiveUpload,
+    transfer: ProgressiveTransfer,
+    final: Path,
+    key: str,
+    on_progress: Callable[[int], None],
+) -> Stored:
+    pk = progressive.pk
+    if progressive.state == ProgressiveState.FINISHING:
+        if progressive.payload_offset is None:
+            raise NotAssembledError("the file has no payload position")
+        if not progressive.multipart_id:
+            raise NotAssembledError("nothing was sent while recording")  # a short file: one put
+        held = transfer.held_parts(progressive.temp_key, progressive.multipart_id)
+        if held is None:
+            raise NotAssembledError("the storage no longer knows the multipart upload")
+        sent = 0
+
+        def on_part(number: int, etag: str) -> None:
+            nonlocal sent
+            held[number] = etag
+            sent += 1
+            ProgressiveUpload.objects.filter(pk=pk).update(parts=_json_parts(held))
+            on_progress(sent * progressive.part_size)
+
+        transfer.assemble(
+            final, progressive.payload_offset, temp_key=progressive.temp_key,
+            upload_id=progressive.multipart_id, chunk=progressive.part_size, held=held, on_part=on_part,
+        )  # fmt: skip
+        _set_state(pk, ProgressiveState.ASSEMBLED)
+        progressive.state = ProgressiveState.ASSEMBLED
+    size = final.stat().st_size
+    if progressive.state == ProgressiveState.ASSEMBLED:
+        transfer.copy(progressive.temp_key, key)
+        _set_state(pk, ProgressiveState.COPIED)
+    stored = transfer.head(key)
+    if stored is None or stored[0] != size:
+        raise NotAssembledError(f"the copy under the final key is {stored}, the file has {size} bytes")
+    transfer.delete(progressive.temp_key)
+    _set_state(pk, ProgressiveState.DONE)
+    on_progress(size)
+    return Stored(transfer.target.full_key(key), size, stored[1])
+
+
+def _give_up(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason: str) -> None:
+    """Leave nothing in the bucket; the caller uploads the file whole."""
+    log.info(
+        "task %s: progressive upload of output %s given up (%s); uploading the file whole",
+        progressive.task_id, progressive.output_id, reason,
+    )  # fmt: skip
+    _abort(progressive, transfer, reason)
+
+
+def _abort(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason: str) -> None:
+    ProgressiveUpload.objects.filter(pk=progressive.pk).update(state=ProgressiveState.ABORTED, error=reason)
+    if progressive.multipart_id:
+        transfer.abort_upload(progressive.temp_key, progressive.multipart_id)
+    try:
+        transfer.delete(progressive.temp_key)
+    except UploadError as error:
+        log.warning("task %s: could not delete %s: %s", progressive.task_id, progressive.temp_key, error)
+
+
+def _set_state(pk: int, state: ProgressiveState) -> None:
+    ProgressiveUpload.objects.filter(pk=pk).update(state=state)
+
+
+def _json_parts(parts: Mapping[int, str]) -> dict[str, str]:
+    return {str(number): etag for number, etag in sorted(parts.items())}
+
+
+def _transfer(destination: S3Target, should_stop: Callable[[], bool]) -> ProgressiveTransfer:
+    client = make_client(
+        destination, timeout=settings.UPLOAD_TIMEOUT_SECONDS, max_connections=settings.UPLOAD_PART_WORKERS + 2
+    )
+    return ProgressiveTransfer(
+        client, destination, part_size=settings.UPLOAD_PART_SIZE_BYTES, workers=settings.UPLOAD_PART_WORKERS,
+        should_stop=should_stop,
+    )  # fmt: skip
+
+
+# -- sending while recording (the sender's thread) --------------------------------------------
+
+
+class _Registry:
+    """Which rows have parts on their way, so that finishing waits for them to land (or fail)
+    and no new part starts once the file is finished."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._in_flight: dict[int, int] = {}
+        self._closed: set[int] = set()
+
+    def begin(self, pk: int) -> bool:
+        with self._condition:
+            if pk in self._closed:
+                return False
+            self._in_flight[pk] = self._in_flight.get(pk, 0) + 1
+            return True
+
+    def end(self, pk: int) -> None:
+        with self._condition:
+            self._in_flight[pk] -= 1
+            if not self._in_flight[pk]:
+                del self._in_flight[pk]
+            self._condition.notify_all()
+
+    def close(self, pk: int, timeout: float = 120.0) -> None:
+        with self._condition:
+            self._closed.add(pk)
+            self._condition.wait_for(lambda: pk not in self._in_flight, timeout)
+
+
+_registry = _Registry()
+
+
+@dataclass
+class _Job:
+    """One open row in this process: its growing file and the parts on their way."""
+
+    pk: int
+    temp_key: str
+    upload_id: str
+    chunk: int
+    transfer: ProgressiveTransfer
+    reader: PayloadReader
+    parts: dict[int, str]
+    running: dict[Future[str], int] = field(default_factory=dict)
+    attempts: int = 0
+    retry_at: float = 0.0
+
+
+class ProgressiveSender:
+    """Sends the payload of this node's open progressive uploads while they are recorded."""
+
+    def __init__(self, node: str, workers: int, should_stop: Callable[[], bool]) -> None:
+        self.node = node
+        self.workers = max(1, workers)
+        self.should_stop = should_stop
+        self._jobs: dict[int, _Job] = {}
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload-progressive")
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="uploader-progressive", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def join(self, timeout: float) -> None:
+        self._wake.set()
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
+
+    def _run(self) -> None:
+        while not self.should_stop():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("uploader: progressive uploads failed; continuing")
+            self._wake.wait(SCAN_SECONDS)
+            self._wake.clear()
+        for job in self._jobs.values():
+            self._collect(job, wait=True)
+        close_old_connections()
+
+    def tick(self) -> None:
+        rows = ProgressiveUpload.objects.filter(node=self.node, state__in=LIVE_PROGRESSIVE_STATES)
+        seen = set()
+        for row in rows.select_related("task__app", "upload"):
+            seen.add(row.pk)
+            if row.state == ProgressiveState.OPEN:
+                self._step(row)
+            elif row.upload is None or row.upload.state == UploadState.FAILED:
+                self._forget(row.pk)
+                self._abort(row, "the file was not uploaded")  # it is kept in the spool or the backup
+            else:
+                self._forget(row.pk)  # its upload row finishes it
+        for pk in set(self._jobs) - seen:
+            self._forget(pk)
+
+    def _step(self, row: ProgressiveUpload) -> None:
+        if row.task.state not in RECORDING_STATES:
+            self._forget(row.pk)
+            self._abort(row, "the recording ended without finishing the file")
+            return
+        job = self._jobs.get(row.pk) or self._open(row)
+        if job is None:
+            return
+        self._collect(job, wait=False)
+        if job.pk not in self._jobs or time.monotonic() < job.retry_at:
+            return
+        try:
+            available = job.reader.scan()
+        except FileNotFoundError:
+            return  # finished (file_finished is on its way) or not written yet
+        ready = self._ready(job, available)
+        if ready and not job.upload_id and not self._create(job, row):
+            return
+        for number in ready:
+            if not _registry.begin(job.pk):
+                return
+            future = self._pool.submit(self._send, job, number)
+            job.running[future] = number
+
+    def _ready(self, job: _Job, available: int) -> list[int]:
+        free = self.workers - len(job.running)
+        numbers: list[int] = []
+        number = 2
+        while free > 0 and number <= MAX_PARTS and payload_part_range(number, job.chunk)[1] <= available:
+            if number not in job.parts and number not in job.running.values():
+                numbers.append(number)
+                free -= 1
+            number += 1
+        return numbers
+
+    def _send(self, job: _Job, number: int) -> str:
+        try:
+            data = job.reader.read(*payload_part_range(number, job.chunk))
+            return job.transfer.send_part(job.temp_key, job.upload_id, number, data)
+        finally:
+            _registry.end(job.pk)
+
+    def _collect(self, job: _Job, *, wait: bool) -> None:
+        failure: UploadError | None = None
+        for future in list(job.running):
+            if not wait and not future.done():
+                continue
+            number = job.running.pop(future)
+            try:
+                job.parts[number] = future.result()
+            except (FileNotFoundError, ValueError):
+                continue  # the fragmented file is gone: the file is finished, its tail goes later
+            except UploadError as error:
+                failure = failure or error
+                continue
+            ProgressiveUpload.objects.filter(pk=job.pk).update(parts=_json_parts(job.parts))
+            job.attempts = 0
+        if failure is not None and not wait:
+            self._failed(job, failure)
+
+    def _failed(self, job: _Job, error: UploadError) -> None:
+        job.attempts += 1
+        if not error.permanent and job.attempts < settings.UPLOAD_MAX_ATTEMPTS:
+            job.retry_at = time.monotonic() + retry_delay(job.attempts)
+            log.warning("progressive upload %s: %s; retrying", job.pk, error)
+            return
+        row = ProgressiveUpload.objects.filter(pk=job.pk, state=ProgressiveState.OPEN).first()
+        self._forget(job.pk)
+        if row is not None:
+            log.warning("progressive upload %s given up: %s; the file goes up whole", job.pk, error)
+            self._abort(row, error.message)
+
+    def _open(self, row: ProgressiveUpload) -> _Job | None:
+        """Start the row's multipart upload, or resume it from what the server holds."""
+        destination = resolve(row.task, UploadDestination.PRIMARY)
+        if not isinstance(destination, S3Target):
+            return None
+        transfer = _transfer(destination, self.should_stop)
+        parts: dict[int, str] = {}
+        upload_id = row.multipart_id
+        if upload_id:
+            try:
+                held = transfer.held_parts(row.temp_key, upload_id)
+            except UploadError as error:
+                self._trouble(row, error)
+                return None
+            if held is None:
+                upload_id = ""  # expired or aborted: a new one when a part is ready
+            else:
+                parts = {number: etag for number, etag in held.items() if number >= 2}
+            ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(
+                multipart_id=upload_id, parts=_json_parts(parts)
+            )
+        job = _Job(row.pk, row.temp_key, upload_id, row.part_size, transfer,
+                   PayloadReader(Path(row.fragmented_path)), parts)  # fmt: skip
+        self._jobs[row.pk] = job
+        return job
+
+    def _create(self, job: _Job, row: ProgressiveUpload) -> bool:
+        """The multipart upload starts with the first payload part: a short file never makes one."""
+        try:
+            upload_id = job.transfer.create(job.temp_key, content_type(job.temp_key))
+        except UploadError as error:
+            self._trouble(row, error)
+            return False
+        updated = ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(
+            multipart_id=upload_id, updated_at=timezone.now()
+        )
+        if not updated:  # finished or aborted meanwhile: the new upload would be orphaned
+            job.transfer.abort_upload(job.temp_key, upload_id)
+            return False
+        job.upload_id = upload_id
+        return True
+
+    def _trouble(self, row: ProgressiveUpload, error: UploadError) -> None:
+        log.warning("progressive upload %s: %s", row.pk, error)
+        if error.permanent:
+            self._forget(row.pk)
+            self._abort(row, error.message)
+
+    def _forget(self, pk: int) -> None:
+        job = self._jobs.pop(pk, None)
+        if job is not None:
+            self._collect(job, wait=True)
+
+    def _abort(self, row: ProgressiveUpload, reason: str) -> None:
+        claimed = ProgressiveUpload.objects.filter(pk=row.pk, state=row.state).update(
+            state=ProgressiveState.ABORTED, error=reason
+        )
+        if not claimed:
+            return
+        try:
+            destination = resolve(row.task, UploadDestination.PRIMARY)
+        except NoDestinationError:
+            return
+        if isinstance(destination, S3Target):
+            _abort(row, _transfer(destination, self.should_stop), reason)

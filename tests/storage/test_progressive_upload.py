@@ -1,0 +1,275 @@
+"""MP4s sent while they are recorded: payload parts during the recording, the header and the tail
+at the end, a server-side copy to the final key; nothing left behind whatever happens.
+
+Most tests play the recorder's part with a real fragmented MP4 (noise, so parts fill quickly)
+that grows in the spool, and report ``file_opened`` / ``file_finished`` through the server's
+own event handling; one records for real."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recorder import lifecycle
+from recorder.dispatch import persist
+from recorder.dispatch.local import LocalDispatcher
+from recorder.dispatch.messages import spool_dir
+from recorder.engine.output.muxers.mp4_layout import FragmentScanner, write_progressive
+from recorder.engine.upload.transfer import MIN_PART_SIZE
+from recorder.models import ProgressiveUpload, RecordFile, RecordTask, TaskState, Upload
+from recorder.services import tasks
+from recorder.storage.service import UploadService
+from tests.conftest import Tenant
+from tests.storage.conftest import Spool
+from tests.storage.fault_proxy import FaultProxy
+from tests.storage.growing_mp4 import GrowingFile, noise_mp4
+from tests.storage.recording import (
+    custom_storage,
+    drive,
+    events,
+    publish_synthetic,
+    start,
+    state_of,
+)
+from tests.storage.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
+
+WAIT_SECONDS = 90
+OUTPUT_ID = "0123abcd"
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; progressive rows {list(ProgressiveUpload.objects.values())}")
+
+
+@pytest.fixture(scope="module")
+def noise(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 27 MB in 7 fragments: parts 2..5 of 5 MiB while recording, then the tail."""
+    return noise_mp4(tmp_path_factory.mktemp("noise") / "noise.mp4", 70)
+
+
+def recording_task(tenant: Tenant, endpoint: str, bucket: str) -> RecordTask:
+    task = start(tenant, custom_storage(endpoint, bucket, ACCESS_KEY, SECRET_KEY),
+                 FileNameConfig={"Prefix": ["rec"], "Pattern": "{TaskId}_{Duration}"})  # fmt: skip
+    for state in (TaskState.STARTING, TaskState.RECORDING):
+        lifecycle.transition(task, state)
+    return task
+
+
+class FakeRecorder:
+    """What a recorder process reports about one MP4 output, applied as the dispatcher does."""
+
+    def __init__(self, task: RecordTask, noise: Path) -> None:
+        self.task = task
+        self.fragmented = spool_dir(task) / ".incomplete" / f"{OUTPUT_ID}.fragmented.mp4"
+        self.growing = GrowingFile(noise, self.fragmented)
+        self.key = f"rec/{task.task_id}_000007_{OUTPUT_ID}.mp4"
+        self.final = spool_dir(task) / self.key
+
+    def ready_parts(self) -> list[int]:
+        """The payload parts complete in the file as it is now (part 1 is never sent early)."""
+        available = FragmentScanner(self.fragmented).scan()
+        return list(range(2, sum(length for _, length in available) // MIN_PART_SIZE + 1))
+
+    def open(self, fraction: float) -> None:
+        self.growing.grow_to(fraction)
+        persist.apply_event(self.task, {"type": "file_opened", "output_id": OUTPUT_ID, "file_format": "mp4",
+                                        "path": str(self.fragmented)})  # fmt: skip
+
+    def finish(self, *, with_payload: bool = True) -> bytes:
+        """The rest is written, the file made progressive, the fragmented file removed."""
+        self.growing.grow_to(1.0)
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        layout = write_progressive(self.fragmented, self.final)
+        self.fragmented.unlink()
+        info: dict[str, Any] = {
+            "output_id": OUTPUT_ID, "file_format": "MP4", "path": str(self.final), "object_key": self.key,
+            "start_time_ms": 0, "duration_ms": 7000, "size_bytes": self.final.stat().st_size,
+            "video_codec": "h264", "audio_codec": "", "video_width": 640, "video_height": 360, "streams": [],
+        }  # fmt: skip
+        if with_payload:
+            info |= {"payload_offset": layout.payload_offset, "payload_size": layout.payload_size}
+        body = self.final.read_bytes()
+        persist.apply_event(self.task, {"type": "file_finished", "file": info})
+        persist.apply_event(self.task, {"type": "stopped", "reason": "StopRecord"})
+        return body
+
+
+def progressive_row(task: RecordTask) -> ProgressiveUpload:
+    return ProgressiveUpload.objects.get(task=task)
+
+
+def server_parts(s3_server: S3Server, bucket: str) -> list[int]:
+    """Part numbers of the bucket's one unfinished multipart upload (none: [])."""
+    uploads = s3_server.unfinished_uploads(bucket)
+    if not uploads:
+        return []
+    [upload] = uploads
+    listed = s3_server.client().list_parts(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    return [int(part["PartNumber"]) for part in listed.get("Parts", [])]
+
+
+def assert_nothing_left(s3_server: S3Server, bucket: str, key: str, body: bytes) -> None:
+    assert s3_server.keys(bucket) == {key: len(body)}  # no temporary key
+    assert s3_server.unfinished_uploads(bucket) == []
+    stored = s3_server.body(bucket, key)
+    assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(body).hexdigest()
+
+
+def test_it_sends_the_payload_while_recording_and_stores_the_final_file_byte_for_byte(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    task = recording_task(alice, s3_server.url, bucket)
+    recorder = FakeRecorder(task, noise)
+    recorder.open(0.1)
+    for fraction in (0.3, 0.55, 0.8):
+        recorder.growing.grow_to(fraction)
+        uploader.wake()
+        wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts())
+    sent_while_recording = server_parts(s3_server, bucket)
+    assert len(sent_while_recording) >= 2 and 1 not in sent_while_recording  # part 1 waits for the header
+    [upload] = s3_server.unfinished_uploads(bucket)
+    assert upload["Key"].startswith(f"rec/.incomplete-{OUTPUT_ID}-") and upload["Key"].endswith(".mp4")
+    wait_for(lambda: sorted(map(int, progressive_row(task).parts)) == sent_while_recording)  # for a restart
+
+    body = recorder.finish()
+    wait_for(lambda: state_of(task) == TaskState.COMPLETED)
+
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+    assert not recorder.final.exists()  # deleted once verified
+    record_file = RecordFile.objects.get(task=task)
+    [done] = events(task, "upload_done")
+    assert (done["object_key"], done["size"], done["file"]) == (recorder.key, len(body), record_file.pk)
+    assert progressive_row(task).state == "done"
+    assert task.warnings == []
+
+
+def test_it_uploads_the_file_whole_when_it_has_no_payload_position(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    task = recording_task(alice, s3_server.url, bucket)
+    recorder = FakeRecorder(task, noise)
+    recorder.open(0.6)
+    uploader.wake()
+    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
+
+    body = recorder.finish(with_payload=False)  # the rewrite failed: a fragmented file is delivered
+    wait_for(lambda: state_of(task) == TaskState.COMPLETED)
+
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+    row = progressive_row(task)
+    assert (row.state, row.error) == ("aborted", "the file has no payload position")
+    assert [e["etag"] for e in events(task, "upload_done")] == [Upload.objects.get(task=task).etag]
+
+
+def test_it_resumes_after_a_service_restart_without_sending_parts_again(
+    alice: Tenant, s3_server: S3Server, spool: Spool, noise: Path, transactional_db: None
+) -> None:
+    bucket = s3_server.new_bucket()
+    with FaultProxy(s3_server.url) as proxy:
+        task = recording_task(alice, proxy.url, bucket)
+        recorder = FakeRecorder(task, noise)
+        recorder.open(0.45)
+        first = UploadService(workers=1, poll_seconds=0.05)
+        first.start()
+        before_restart = recorder.ready_parts()
+        assert before_restart
+        try:
+            wait_for(lambda: sorted(map(int, progressive_row(task).parts)) == before_restart)
+        finally:
+            first.shutdown()  # the server restarts mid-recording
+        assert sorted(proxy.parts_forwarded) == before_restart
+
+        recorder.growing.grow_to(0.8)
+        after_restart = recorder.ready_parts()
+        assert len(after_restart) > len(before_restart)
+        second = UploadService(workers=1, poll_seconds=0.05)
+        second.start()
+        try:
+            wait_for(lambda: sorted(map(int, progressive_row(task).parts)) == after_restart)
+            body = recorder.finish()
+            wait_for(lambda: state_of(task) == TaskState.COMPLETED)
+        finally:
+            second.shutdown()
+
+    assert set(proxy.parts_forwarded.values()) == {1}  # each part sent once
+    assert sorted(proxy.parts_forwarded) == list(range(1, len(body) // MIN_PART_SIZE + 2))
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+
+
+def test_it_delivers_after_the_server_answered_503_during_the_payload_parts(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    with FaultProxy(s3_server.url) as proxy:
+        task = recording_task(alice, proxy.url, bucket)
+        recorder = FakeRecorder(task, noise)
+        recorder.open(0.3)
+        uploader.wake()
+        recorder.growing.grow_to(0.45)
+        wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
+        proxy.unavailable = True
+        recorder.growing.grow_to(0.8)
+        wait_for(lambda: proxy.refused >= 3)
+        proxy.unavailable = False
+        wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts())
+        body = recorder.finish()
+        wait_for(lambda: state_of(task) == TaskState.COMPLETED)
+
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+    assert progressive_row(task).state == "done"
+    assert task.warnings == []
+
+
+def test_it_aborts_the_upload_of_a_file_that_never_finished(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    task = recording_task(alice, s3_server.url, bucket)
+    recorder = FakeRecorder(task, noise)
+    recorder.open(0.6)
+    uploader.wake()
+    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
+
+    persist.process_exited(task, -9)  # the recorder was killed: no file_finished
+    wait_for(lambda: s3_server.unfinished_uploads(bucket) == [])
+
+    assert state_of(task) == TaskState.FAILED
+    row = progressive_row(task)
+    assert (row.state, row.error) == ("aborted", "the recording ended without finishing the file")
+    assert s3_server.keys(bucket) == {}
+
+
+def test_it_sends_parts_of_a_real_recording_before_it_stops(
+    alice: Tenant, s3_server: S3Server, dispatcher: LocalDispatcher, uploader: UploadService, spool: Spool
+) -> None:
+    bucket = s3_server.new_bucket()
+    publish_synthetic(alice, "u1", "red")
+    task = start(
+        alice, custom_storage(s3_server.url, bucket, ACCESS_KEY, SECRET_KEY),
+        Encode={"VideoWidth": 1920, "VideoHeight": 1080, "VideoBitrate": 10000, "VideoGop": 1},
+        FileNameConfig={"Prefix": ["rec"], "Pattern": "{TaskId}_{Duration}"},
+    )  # fmt: skip
+    drive(dispatcher, lambda: len(server_parts(s3_server, bucket)) >= 2, timeout=120)
+    assert state_of(task) == TaskState.RECORDING
+    tasks.stop_task(alice.app, "room1", task.task_id)
+    drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED)
+
+    record_file = RecordFile.objects.get(task=task)
+    assert record_file.object_key.startswith(f"rec/{task.task_id}_0000")
+    assert s3_server.keys(bucket) == {record_file.object_key: record_file.size_bytes}
+    assert s3_server.unfinished_uploads(bucket) == []
+    assert progressive_row(task).state == "done"
+    [done] = events(task, "upload_done")
+    assert done["size"] == record_file.size_bytes
