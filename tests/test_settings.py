@@ -22,7 +22,7 @@ def test_it_reports_which_backends_this_run_uses() -> None:
     if os.environ.get("REDIS_URL"):
         assert backend == "channels_redis.core.RedisChannelLayer"
     else:
-        assert backend == "channels.layers.InMemoryChannelLayer"
+        assert backend == "dashboard.live.layer.ThreadSafeInMemoryChannelLayer"  # thread-safe announcing
 
 
 def test_it_parses_database_urls() -> None:
