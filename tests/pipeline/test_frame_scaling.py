@@ -59,6 +59,20 @@ def placements(*regions, canvas=(320, 240)):
     return {p.stream: p for p in plan.placements if p.stream is not None}
 
 
+def count_scaling(monkeypatch) -> list[av.VideoFrame]:
+    """Record every frame scaled, for the RGB and the yuv420p compositor alike."""
+    calls: list[av.VideoFrame] = []
+    for name in ("scaled", "scaled_yuv"):
+        original = getattr(StreamScaler, name)
+
+        def counting(self, frame, placement, original=original):
+            calls.append(frame)
+            return original(self, frame, placement)
+
+        monkeypatch.setattr(scaling.StreamScaler, name, counting)
+    return calls
+
+
 def test_it_crops_to_fill_and_scales_to_the_region():
     (placement,) = placements(Region(0, 0, 0, 320, 240, render_mode=RenderMode.CROP)).values()
     scaled = StreamScaler().scaled(quadrants(), placement)
@@ -98,14 +112,7 @@ def test_the_pool_gives_the_pixels_of_the_calling_thread():
 
 
 def test_a_frame_shown_again_is_not_scaled_again(tmp_path, monkeypatch):
-    calls = []
-    original = StreamScaler.scaled
-
-    def counting(self, frame, placement):
-        calls.append(frame)
-        return original(self, frame, placement)
-
-    monkeypatch.setattr(scaling.StreamScaler, "scaled", counting)
+    calls = count_scaling(monkeypatch)
     # A 5 fps source in a 10 fps recording: every source frame is shown twice.
     spec = make_spec(fps=10, control=ControlSpec(max_record_time_seconds=2, max_idle_time_seconds=60))
     run = record(spec, [synthetic("alice", url="synthetic:?pattern=solid&size=64x48&fps=5")], tmp_path)
@@ -114,14 +121,7 @@ def test_a_frame_shown_again_is_not_scaled_again(tmp_path, monkeypatch):
 
 
 def test_a_late_tick_repeats_the_picture_without_scaling(tmp_path, monkeypatch):
-    calls = []
-    original = StreamScaler.scaled
-
-    def counting(self, frame, placement):
-        calls.append(frame)
-        return original(self, frame, placement)
-
-    monkeypatch.setattr(scaling.StreamScaler, "scaled", counting)
+    calls = count_scaling(monkeypatch)
     monkeypatch.setattr(runner, "LATE_TOLERANCE_US", -(10**9))  # every tick counts as late
     spec = make_spec(fps=10, control=ControlSpec(max_record_time_seconds=1, max_idle_time_seconds=60))
     source = synthetic("alice", url="synthetic:?size=64x48&fps=10&colors=red,green&color_period=0.3")

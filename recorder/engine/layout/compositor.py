@@ -144,6 +144,14 @@ class Compositor:
         )
         return _Layer(painter, (drawing, tile))
 
+    def last_frames(self) -> dict[StreamKey, Frame]:
+        """Each stream's last frame shown (for ``MissingVideo.LAST_FRAME``)."""
+        return dict(self._last_frames)
+
+    def adopt_last_frames(self, frames: Mapping[StreamKey, Frame]) -> None:
+        """Take over last frames shown by another compositor (the recorder's yuv420p one)."""
+        self._last_frames.update((key, frame) for key, frame in frames.items() if key in self.plan.streams)
+
     def _new_canvas(self) -> Image.Image:
         if self._mode == RGB_MODE:
             return Image.new(RGB_MODE, self.plan.canvas, self.plan.background)

@@ -3,8 +3,9 @@
 A frame is RGB: a numpy ``(height, width, 3)`` uint8 array (what the recorder gets from
 ``VideoFrame.to_ndarray(format="rgb24")``), a Pillow image (the preview), or a
 ``ScaledFrame`` that the recorder already cropped and scaled (libswscale does that far
-faster than Pillow). A YUV420 planar frame type would be added here: ``frame_size``,
-``scaled_tile`` and ``shown_pixels`` are the only places that look inside a frame.
+faster than Pillow). ``frame_size``, ``scaled_tile`` and ``shown_pixels`` are the only places
+that look inside a frame. The recorder's yuv420p frames (``YuvFrame``) are drawn by their own
+compositor (``recorder.engine.layout.yuv``), never by this one.
 
 Tiles are made in the canvas's Pillow mode: "RGB" (the preview) or "RGBX" (the recorder's
 canvas, which shares its memory with the frame handed to the encoder). Both modes hold 4

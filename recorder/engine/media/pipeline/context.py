@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 # 1 s SPEC §7 allows, and covers the jitter of RTSP/RTMP over a LAN or a good WAN.
 PIPELINE_LATENCY_MS: Final = 400
 THUMBNAIL_SECONDS: Final = 5.0
+RGBX_DIMENSIONS: Final = 3  # (height, width, 4); a yuv420p canvas is (height * 3 / 2, width)
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,14 @@ class RecordingContext:
 
 
 class CanvasFrame:
-    """The compositor's shared RGBX canvas as the video frame handed to the output.
+    """The compositor's shared canvas as the video frame handed to the output.
 
-    The frame is made once over the canvas's memory (``from_numpy_buffer`` copies nothing)
-    and handed over again at every tick with that tick's pts: the encoder converts it to YUV
-    synchronously and keeps nothing of it, so the next compose may overwrite the pixels.
+    The canvas is RGBX ``(height, width, 4)`` or, on the yuv420p fast path, yuv420p
+    ``(height * 3 / 2, width)``. The frame is made once over the canvas's memory
+    (``from_numpy_buffer`` copies nothing) and handed over again at every tick with that
+    tick's pts: the encoder converts an RGBX frame to YUV synchronously and x264/x265 copy a
+    yuv420p one into their own pictures, keeping nothing of it, so the next compose may
+    overwrite the pixels.
     """
 
     def __init__(self, fps: int) -> None:
@@ -154,10 +158,11 @@ class CanvasFrame:
         self._frame: av.VideoFrame | None = None
 
     def at(self, pixels: NDArray[np.uint8], frame_number: int) -> av.VideoFrame:
-        """``pixels`` (the canvas, ``(height, width, 4)``) as output frame ``frame_number``."""
+        """``pixels`` (the canvas) as output frame ``frame_number``."""
         if self._frame is None or pixels is not self._pixels:
             # "rgba": libswscale ignores the 4th byte when converting to yuv420p.
-            self._frame = av.VideoFrame.from_numpy_buffer(pixels, format="rgba")
+            pixel_format = "rgba" if pixels.ndim == RGBX_DIMENSIONS else "yuv420p"
+            self._frame = av.VideoFrame.from_numpy_buffer(pixels, format=pixel_format)
             self._pixels = pixels
         frame = self._frame
         frame.pts, frame.time_base = frame_number, self._time_base

@@ -6,6 +6,11 @@ loaded) and the compositor switches to it at the next output frame: a layout cha
 within one frame (plus the pipeline latency), in the same output file. The frame each
 stream shows is cropped and scaled for its placement when it is shown (``FrameScaler``),
 and the compositor draws into a canvas that is handed to the output without a copy.
+
+A plan of plain opaque rectangles (``yuv_eligible``) is composited in yuv420p by the
+``YuvCompositor`` (no RGB anywhere, no colour conversion before the encoder); any other plan
+by the RGB ``Compositor``. The path follows the plan, so a layout update switches it at the
+next output frame; each stream's last frame is handed over for ``MissingVideo.LAST_FRAME``.
 """
 
 from __future__ import annotations
@@ -14,15 +19,18 @@ import logging
 from collections.abc import Mapping
 from typing import Final
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 
 from recorder.engine.layout import Compositor, Frame, LayoutPlan, LiveStream, Placement, StreamKey
+from recorder.engine.layout.frames import ScaledFrame
 from recorder.engine.layout.geometry import compute_placements
 from recorder.engine.layout.rect import Size
+from recorder.engine.layout.yuv import YUV_FORMAT, YuvCompositor, YuvFrame, as_scaled_frame, yuv_eligible
 from recorder.engine.media.audiomix import BLOCK_SAMPLES, AudioMixer
 from recorder.engine.media.clock import US_PER_SECOND, frame_time, samples_before
-from recorder.engine.media.pipeline.context import CanvasFrame, RecordingContext, audio_frame
+from recorder.engine.media.pipeline.context import RGBX_DIMENSIONS, CanvasFrame, RecordingContext, audio_frame
 from recorder.engine.media.pipeline.output_setup import mixed_labels, video_output
 from recorder.engine.media.pipeline.scaling import FrameScaler, ScaleRequest
 from recorder.engine.media.room import StreamSlot
@@ -60,6 +68,7 @@ class MixedProducer:
         self.compositor = (
             Compositor(self.plan, shared_canvas=True, resize_workers=0) if self.with_video else None
         )
+        self.yuv_compositor: YuvCompositor | None = None
         self._canvas_frame = CanvasFrame(context.fps)
         video = video_output(spec, self.canvas) if self.with_video else None
         self.sink: OutputSink = context.open_output(
@@ -116,6 +125,24 @@ class MixedProducer:
         images = self.stills.images()
         background = images.get(plan.background_image) if plan.background_image else None
         self.compositor.replan(plan, background_image=background, alternate_images=images)
+        yuv = self.yuv_compositor
+        if not yuv_eligible(plan):
+            if yuv is not None:
+                held = yuv.last_frames()
+                self.compositor.adopt_last_frames(
+                    {key: as_scaled_frame(f) if isinstance(f, YuvFrame) else f for key, f in held.items()}
+                )
+            self.yuv_compositor = None
+        elif yuv is None:
+            self.yuv_compositor = YuvCompositor(plan)
+            self.yuv_compositor.adopt_last_frames(self.compositor.last_frames())
+        else:
+            yuv.replan(plan)
+
+    @property
+    def composites_yuv(self) -> bool:
+        """Whether output frames are composited on the yuv420p fast path (the current plan)."""
+        return self.yuv_compositor is not None
 
     def _target(self, key: StreamKey) -> Placement | None:
         placement = self._placements.get(key)
@@ -138,16 +165,28 @@ class MixedProducer:
             if late and picture is not None:
                 self._frames_at(task_time, scale=False)  # the stores move on; the picture repeats
             else:
-                picture = self._picture = self.compositor.compose_rgbx(self._frames_at(task_time, scale=True))
+                picture = self._picture = self._compose(self._frames_at(task_time, scale=True))
             self.sink.write_video(self._canvas_frame.at(picture, frame_number))
         self._write_audio(samples_before(frame_time(frame_number + 1, context.fps), context.sample_rate))
         return True
 
-    def _frames_at(self, task_time: int, *, scale: bool) -> Mapping[StreamKey, Frame | None]:
+    def _compose(self, frames: Mapping[StreamKey, ScaledFrame | YuvFrame | None]) -> NDArray[np.uint8]:
+        """The canvas of this tick: yuv420p ``(height * 3 / 2, width)`` or RGBX."""
+        if self.yuv_compositor is not None:
+            shown = {key: frame if isinstance(frame, YuvFrame) else None for key, frame in frames.items()}
+            return self.yuv_compositor.compose(shown).buffer
+        assert self.compositor is not None
+        rgb: dict[StreamKey, Frame | None] = {
+            key: None if isinstance(frame, YuvFrame) else frame for key, frame in frames.items()
+        }
+        return self.compositor.compose_rgbx(rgb)
+
+    def _frames_at(self, task_time: int, *, scale: bool) -> Mapping[StreamKey, ScaledFrame | YuvFrame | None]:
         """Each region's frame at ``task_time``; the stores move on even when nothing is drawn
         (``scale`` False: a late tick repeats the last picture, so nothing is scaled)."""
-        frames: dict[StreamKey, Frame | None] = {}
+        frames: dict[StreamKey, ScaledFrame | YuvFrame | None] = {}
         requests: list[ScaleRequest] = []
+        yuv = self.composites_yuv
         items: dict[StreamKey, tuple[VideoItem, Placement]] = {}
         for slot in self._recorded:
             item = slot.frames.frame_at(task_time)
@@ -156,13 +195,17 @@ class MixedProducer:
                 continue
             if item is None or task_time - item.time > VIDEO_GAP_US:
                 frames[slot.key] = None
-            elif item.scaled_for is not None and _same_scaling(item.scaled_for, placement):
+            elif (
+                item.scaled_for is not None
+                and isinstance(item.scaled, YuvFrame) == yuv
+                and _same_scaling(item.scaled_for, placement)
+            ):
                 frames[slot.key] = item.scaled  # shown again: scaled already
             else:
                 requests.append((slot.key, item.frame, placement))
                 items[slot.key] = (item, placement)
         if scale and requests and self.scaler is not None:
-            for key, scaled in self.scaler.scale(requests).items():
+            for key, scaled in self.scaler.scale(requests, yuv=yuv).items():
                 item, placement = items[key]
                 item.scaled, item.scaled_for = scaled, placement
                 frames[key] = scaled
@@ -200,8 +243,13 @@ class MixedProducer:
                 self.scaler.close()
 
     def last_picture(self) -> NDArray[np.uint8] | None:
-        """The last composited picture as RGB: a view of the canvas, valid until the next tick."""
-        return None if self._picture is None else self._picture[..., :3]
+        """The last composited picture as RGB: a view of the RGBX canvas, valid until the next
+        tick, or converted from the yuv420p canvas (only thumbnails, every few seconds, ask)."""
+        picture = self._picture
+        if picture is None or picture.ndim == RGBX_DIMENSIONS:
+            return None if picture is None else picture[..., :3]
+        rgb = av.VideoFrame.from_numpy_buffer(picture, format=YUV_FORMAT).to_ndarray(format="rgb24")
+        return np.asarray(rgb, dtype=np.uint8)
 
     def video_bytes(self) -> int:
         return self.sink.video_bytes

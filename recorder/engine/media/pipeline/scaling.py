@@ -12,13 +12,19 @@ in, so a layout change needs no rescaling.
 reformat cannot crop, so the whole frame is scaled by the factor that brings the crop box to
 the placement's inner size and the crop is then sliced out; a crop so small that this would
 scale a much larger picture is cut out of an RGB copy first instead.
+
+For a layout the yuv420p fast path draws (``recorder.engine.layout.yuv``), frames are scaled
+straight to yuv420p planes (``scaled_yuv``) with the same interpolation. Only yuv420p frames
+in BT.601 or unspecified colours and limited range are: their values then mean what the RGB
+path reads from them. Any other frame (full range, BT.709, RGB, a small crop) is scaled as
+for the RGB path and converted to yuv420p as the encoder would convert the RGB canvas.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
@@ -29,6 +35,7 @@ from numpy.typing import NDArray
 
 from recorder.engine.layout import Placement, ScaledFrame, StreamKey
 from recorder.engine.layout.rect import Rect
+from recorder.engine.layout.yuv import YUV_FORMAT, YuvFrame, planes, yuv_from_rgb
 
 # Scaling the whole frame may cost at most this many times the pixels of the crop itself.
 MAX_OVERSCALE: Final = 4.0
@@ -37,6 +44,11 @@ MAX_SCALE_WORKERS: Final = 4
 # libswscale's own slice threads per scale: one. The streams are already scaled in parallel,
 # the output is the same, and slicing a 960x540 scale costs ~12 % more CPU in hand-offs.
 SWSCALE_THREADS: Final = 1
+# Decoded frames whose YUV values the RGB path reads with libswscale's default matrix (BT.601)
+# and range (limited): their planes can be scaled and pasted as they are. FFmpeg's AVColorSpace
+# unspecified, BT470BG and SMPTE170M (both BT.601); AVColorRange unspecified and MPEG.
+PASSTHROUGH_COLORSPACES: Final = frozenset({2, 5, 6})
+PASSTHROUGH_RANGES: Final = frozenset({0, 1})
 
 
 class StreamScaler:
@@ -61,6 +73,49 @@ class StreamScaler:
         if inner_width <= 0 or inner_height <= 0:
             return None
         return ScaledFrame(self._scaled_crop(frame, fit.crop_box, inner_width, inner_height), source)
+
+    def scaled_yuv(self, frame: av.VideoFrame, placement: Placement) -> YuvFrame | None:
+        """``frame`` as the yuv420p compositor pastes it in ``placement`` (even-sized)."""
+        source = (frame.width, frame.height)
+        if source[0] <= 0 or source[1] <= 0:
+            return None
+        fit = placement.fit_for(source)
+        width, height = fit.inner.size
+        if width <= 0 or height <= 0:
+            return None
+        crop = fit.crop_box
+        if not _passthrough(frame):
+            return yuv_from_rgb(self._scaled_crop(frame, crop, width, height), (width, height), source)
+        interpolation = "AREA" if crop.width >= width and crop.height >= height else "BILINEAR"
+        if crop == Rect(0, 0, frame.width, frame.height):
+            scaled = _reformat(
+                self._scale, frame, width=width, height=height, format=YUV_FORMAT, interpolation=interpolation
+            )
+            y, u, v = planes(scaled)
+            return YuvFrame(y, u, v, source)
+        scale_x, scale_y = width / crop.width, height / crop.height
+        full_width = max(width, math.ceil(frame.width * scale_x))
+        full_height = max(height, math.ceil(frame.height * scale_y))
+        if full_width * full_height > MAX_OVERSCALE * width * height:
+            return yuv_from_rgb(self._scaled_crop(frame, crop, width, height), (width, height), source)
+        scaled = _reformat(
+            self._scale,
+            frame,
+            width=full_width,
+            height=full_height,
+            format=YUV_FORMAT,
+            interpolation=interpolation,
+        )
+        left = min(math.floor(crop.x * scale_x), full_width - width)
+        top = min(math.floor(crop.y * scale_y), full_height - height)
+        y, u, v = planes(scaled)
+        # Luma is cut exactly; at an odd offset chroma starts half a sample earlier.
+        return YuvFrame(
+            y[top : top + height, left : left + width],
+            u[top // 2 : (top + height) // 2, left // 2 : (left + width) // 2],
+            v[top // 2 : (top + height) // 2, left // 2 : (left + width) // 2],
+            source,
+        )
 
     def _scaled_crop(self, frame: av.VideoFrame, crop: Rect, width: int, height: int) -> NDArray[np.uint8]:
         interpolation = "AREA" if crop.width >= width and crop.height >= height else "BILINEAR"
@@ -111,21 +166,24 @@ class FrameScaler:
         self._pool = ThreadPoolExecutor(count, thread_name_prefix="scale") if count > 1 else None
         self._streams: dict[StreamKey, StreamScaler] = {}
 
-    def scale(self, requests: list[ScaleRequest]) -> dict[StreamKey, ScaledFrame | None]:
-        """Every requested frame scaled for its placement (one request per stream at most)."""
-        jobs: list[tuple[StreamKey, Future[ScaledFrame | None]]] = []
-        results: dict[StreamKey, ScaledFrame | None] = {}
+    def scale(
+        self, requests: list[ScaleRequest], *, yuv: bool = False
+    ) -> dict[StreamKey, ScaledFrame | YuvFrame | None]:
+        """Every requested frame scaled for its placement (one request per stream at most), as
+        RGB ``ScaledFrame``s or, with ``yuv``, as ``YuvFrame``s."""
+        jobs: list[tuple[StreamKey, Future[ScaledFrame | YuvFrame | None]]] = []
+        results: dict[StreamKey, ScaledFrame | YuvFrame | None] = {}
         # The first request is scaled here while the pool scales the others: the loop would
         # only wait meanwhile, and a single frame needs no hand-over at all.
         for key, frame, placement in requests[1:]:
-            scaler = self._scaler(key)
+            work = self._work(key, yuv)
             if self._pool is None:
-                results[key] = scaler.scaled(frame, placement)
+                results[key] = work(frame, placement)
             else:
-                jobs.append((key, self._pool.submit(scaler.scaled, frame, placement)))
+                jobs.append((key, self._pool.submit(work, frame, placement)))
         if requests:
             key, frame, placement = requests[0]
-            results[key] = self._scaler(key).scaled(frame, placement)
+            results[key] = self._work(key, yuv)(frame, placement)
         for key, job in jobs:
             results[key] = job.result()
         return results
@@ -140,11 +198,21 @@ class FrameScaler:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _scaler(self, key: StreamKey) -> StreamScaler:
+    def _work(
+        self, key: StreamKey, yuv: bool
+    ) -> Callable[[av.VideoFrame, Placement], ScaledFrame | YuvFrame | None]:
         scaler = self._streams.get(key)
         if scaler is None:
             scaler = self._streams[key] = StreamScaler()
-        return scaler
+        return scaler.scaled_yuv if yuv else scaler.scaled
+
+
+def _passthrough(frame: av.VideoFrame) -> bool:
+    return (
+        frame.format.name == YUV_FORMAT
+        and frame.colorspace in PASSTHROUGH_COLORSPACES
+        and frame.color_range in PASSTHROUGH_RANGES
+    )
 
 
 def _reformat(reformatter: VideoReformatter, frame: av.VideoFrame, **options: Any) -> av.VideoFrame:

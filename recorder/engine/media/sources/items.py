@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recorder.engine.layout import Placement, ScaledFrame
+from recorder.engine.layout.yuv import YuvFrame
 from recorder.engine.outputs_api import RemuxVideo
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class VideoItem:
 
     time: int
     frame: av.VideoFrame
-    scaled: ScaledFrame | None = None
+    scaled: ScaledFrame | YuvFrame | None = None  # YuvFrame: for the yuv420p fast path
     scaled_for: Placement | None = None
 
     @property
