@@ -32,6 +32,7 @@ from recorder.models import (
     CallbackDelivery,
     LayoutTemplate,
     Membership,
+    ProgressiveUpload,
     RecordFile,
     RecordTask,
     Room,
@@ -399,6 +400,28 @@ class UploadAdmin(ReadOnlyAdmin[Upload]):
         "multipart",
         "error",
         ("created_at", "updated_at", "finished_at"),
+    ]
+
+
+@admin.register(ProgressiveUpload)
+class ProgressiveUploadAdmin(ReadOnlyAdmin[ProgressiveUpload]):
+    """MP4s sent while they record (recorder.storage.progressive): the temporary key, the parts
+    sent so far and where the finish stands. Storage is shown by its description only."""
+
+    list_display = ["temp_key", "task", "storage", "state", "updated_at"]
+    list_filter = ["state"]
+    search_fields = ["temp_key", "output_id", "task__task_id", "task__app__app_id"]
+    list_select_related = ["task__app"]
+    fields = [
+        ("task", "upload"),
+        ("output_id", "storage"),
+        ("node", "fragmented_path"),
+        ("temp_key", "multipart_id"),
+        ("state", "part_size"),
+        "parts",
+        ("payload_offset", "payload_size"),
+        "error",
+        ("created_at", "updated_at"),
     ]
 
 

@@ -19,6 +19,7 @@ from recorder.models import (
     CallbackConfig,
     CallbackDelivery,
     LayoutTemplate,
+    ProgressiveUpload,
     RecordFile,
     RecordTask,
     Room,
@@ -65,9 +66,14 @@ def everything(alice: Tenant) -> Secrets:
     )
     TaskEvent.objects.create(task=task, seq=1, type="started", data={"at": 1})
     record_file = RecordFile.objects.create(task=task, file_format="mp4", object_key="out/task.mp4")
-    Upload.objects.create(
+    upload = Upload.objects.create(
         task=task, record_file=record_file, storage="s3://b", node="n", local_path="spool/task.mp4",
         object_key="out/task.mp4", error="s3://b: SignatureDoesNotMatch (HTTP 403)",
+    )  # fmt: skip
+    ProgressiveUpload.objects.create(
+        task=task, upload=upload, output_id="0a1b2c3d", node="n", storage="s3://b",
+        fragmented_path="spool/.incomplete/task.mp4", temp_key="out/.incomplete-0a1b2c3d-x.mp4",
+        part_size=8 << 20, parts={"2": "etag"},
     )  # fmt: skip
     room = Room.objects.create(app=alice.app, room_id="room")
     Stream.objects.create(
