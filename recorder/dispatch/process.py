@@ -101,7 +101,12 @@ class RecorderProcess:
     def close(self) -> None:
         stdin = self._process.stdin
         if stdin is not None:
-            stdin.close()
+            try:
+                stdin.close()
+            except OSError:
+                # Closing flushes what is still buffered; a recorder that already exited has
+                # closed its end (BrokenPipeError). Nothing is lost: it no longer listens.
+                pass
         self._stderr.close()
 
     def _read_events(self) -> None:
