@@ -8,6 +8,7 @@ parent died is not lost. Closing stdin tells the child its parent is gone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -101,12 +102,10 @@ class RecorderProcess:
     def close(self) -> None:
         stdin = self._process.stdin
         if stdin is not None:
-            try:
+            # Closing flushes what is still buffered; a recorder that already exited has closed
+            # its end (BrokenPipeError). Nothing is lost: it no longer listens.
+            with contextlib.suppress(OSError):
                 stdin.close()
-            except OSError:
-                # Closing flushes what is still buffered; a recorder that already exited has
-                # closed its end (BrokenPipeError). Nothing is lost: it no longer listens.
-                pass
         self._stderr.close()
 
     def _read_events(self) -> None:
