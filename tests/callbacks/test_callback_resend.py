@@ -263,6 +263,7 @@ def test_the_task_page_shows_its_callbacks_and_resends_back_to_itself(alice: Ten
     assert "Callback deliveries" in shown
     assert str(mine.event_id) in shown
     assert str(theirs.event_id) not in shown
+    assert f'name="next" value="{page}#callbacks-title"' in shown
     assert HOOK_SECRET not in shown
 
     resent = client.post(f"/apps/{alice.app.pk}/callback/deliveries/{mine.event_id}/resend/", {"next": page})
