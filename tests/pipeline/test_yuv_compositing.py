@@ -4,6 +4,7 @@ thumbnails still drawn, and a layout update that switches paths keeps every fram
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from PIL import Image
 
 from recorder.engine.layout import LiveStream, compute_placements
 from recorder.engine.layout.compositor import Compositor
-from recorder.engine.layout.yuv import YuvCompositor, yuv_colour, yuv_eligible
+from recorder.engine.layout.plan import MissingVideo
+from recorder.engine.layout.yuv import YuvCompositor, YuvFrame, yuv_colour, yuv_eligible
 from recorder.engine.media.clock import Pacing
 from recorder.engine.media.events import Thumbnail
 from recorder.engine.media.pipeline import mixed
@@ -249,3 +251,36 @@ def test_a_layout_update_switching_paths_keeps_every_frames_time(tmp_path, sourc
         assert image.size == (thumbnails[0].width, thumbnails[0].height)
         background = image.convert("RGB").getpixel((image.width - 4, image.height - 4))
         assert close_to(background, (0x33, 0x66, 0x99))
+
+
+def flat_yuv_frame(size: tuple[int, int], level: int) -> YuvFrame:
+    width, height = size
+    return YuvFrame(
+        np.full((height, width), level, dtype=np.uint8),
+        np.full((height // 2, width // 2), 255 - level, dtype=np.uint8),
+        np.full((height // 2, width // 2), level // 2, dtype=np.uint8),
+        SOURCE_SIZE,
+    )
+
+
+def test_it_repaints_the_background_where_a_region_stops_being_drawn():
+    # One region per way of handling a missing picture; streams come and go over the frames.
+    plan = plan_of(layout(*regions()))
+    ways = [MissingVideo.BACKGROUND, MissingVideo.LAST_FRAME, MissingVideo.BLACK]
+    plan = dataclasses.replace(
+        plan,
+        placements=tuple(
+            dataclasses.replace(placement, when_missing=way)
+            for placement, way in zip(plan.placements, ways, strict=True)
+        ),
+    )
+    frames = {p.stream: flat_yuv_frame(p.rect.size, 60 + 40 * n) for n, p in enumerate(plan.placements)}
+    keys = list(frames)
+    shown_per_tick = [keys, keys[1:], [], keys, [keys[0]], keys[:1], [keys[2]], keys]
+    compositor = YuvCompositor(plan)
+    for shown in shown_per_tick:
+        expected_from = YuvCompositor(plan)  # fills the whole canvas: the reference picture
+        expected_from.adopt_last_frames(compositor.last_frames())
+        tick = {key: frames[key] if key in shown else None for key in keys}
+        expected = expected_from.compose(tick).buffer.copy()
+        assert np.array_equal(compositor.compose(tick).buffer, expected), shown

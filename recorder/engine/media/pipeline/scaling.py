@@ -41,6 +41,11 @@ from recorder.engine.layout.yuv import YUV_FORMAT, YuvFrame, planes, yuv_from_rg
 MAX_OVERSCALE: Final = 4.0
 # Threads scaling the streams of one output frame; more than the cores only adds switching.
 MAX_SCALE_WORKERS: Final = 4
+# Up to this many destination pixels per output frame (a 720p canvas) are scaled on the
+# loop's thread: about 0.5 ms of libswscale for S1's four regions, where handing the frames
+# to the pool and waiting for them back costs more CPU in thread switches than it saves in
+# wall time. Larger ticks (17 streams into 1080p) use the pool to stay within a frame time.
+INLINE_SCALE_PIXELS: Final = 1280 * 720
 # libswscale's own slice threads per scale: one. The streams are already scaled in parallel,
 # the output is the same, and slicing a 960x540 scale costs ~12 % more CPU in hand-offs.
 SWSCALE_THREADS: Final = 1
@@ -173,14 +178,15 @@ class FrameScaler:
         RGB ``ScaledFrame``s or, with ``yuv``, as ``YuvFrame``s."""
         jobs: list[tuple[StreamKey, Future[ScaledFrame | YuvFrame | None]]] = []
         results: dict[StreamKey, ScaledFrame | YuvFrame | None] = {}
+        pool = self._pool if _destination_pixels(requests) > INLINE_SCALE_PIXELS else None
         # The first request is scaled here while the pool scales the others: the loop would
         # only wait meanwhile, and a single frame needs no hand-over at all.
         for key, frame, placement in requests[1:]:
             work = self._work(key, yuv)
-            if self._pool is None:
+            if pool is None:
                 results[key] = work(frame, placement)
             else:
-                jobs.append((key, self._pool.submit(work, frame, placement)))
+                jobs.append((key, pool.submit(work, frame, placement)))
         if requests:
             key, frame, placement = requests[0]
             results[key] = self._work(key, yuv)(frame, placement)
@@ -205,6 +211,10 @@ class FrameScaler:
         if scaler is None:
             scaler = self._streams[key] = StreamScaler()
         return scaler.scaled_yuv if yuv else scaler.scaled
+
+
+def _destination_pixels(requests: list[ScaleRequest]) -> int:
+    return sum(placement.visible.width * placement.visible.height for _, _, placement in requests)
 
 
 def _passthrough(frame: av.VideoFrame) -> bool:
