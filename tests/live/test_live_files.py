@@ -84,6 +84,10 @@ def test_it_serves_a_whole_file_and_any_range(signed_in: SignIn, alice: Tenant, 
 
     download = client.get(f"{address}?download")
     assert download["Content-Disposition"] == 'attachment; filename="t1_room1.mp4"'
+    assert not whole.has_header("Content-Disposition")  # plays in the page
+
+    head = client.head(address, headers={"Range": "bytes=-40"})
+    assert (head.status_code, head["Content-Length"], head.content) == (206, "40", b"")
 
 
 def test_it_streams_ranges_under_asgi(alice: Tenant, library: Path) -> None:
