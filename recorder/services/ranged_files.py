@@ -31,8 +31,8 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date
 
 CHUNK_BYTES: Final = 256 * 1024
-# Files do not change once finished, but a library file can be replaced (a re-upload, a restored
-# backup): the validators are always checked, so a player never mixes bytes of two versions.
+# Files do not change once finished, but nothing stops an operator from replacing one in the
+# library or the bucket: caches check the validators each time, so no player mixes two versions.
 CACHE_CONTROL: Final = "private, max-age=0, must-revalidate"
 _SINGLE_RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)")
 
