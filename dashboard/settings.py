@@ -51,6 +51,9 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The public base URL, for links the service prints or sends. When it is not set, `manage.py serve`
+# prints the address it listens on instead (it knows its --host and --port; this default does not).
+SITE_URL_GIVEN = bool(env_str("SITE_URL"))
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -190,6 +193,8 @@ LOGGING = {
     # botocore's debug lines carry request headers (the storage access key): never below WARNING.
     "loggers": {
         "django.server": {"level": "WARNING"},
+        # manage.py serve's requests at INFO, WebSocket connects and disconnects at DEBUG.
+        "dashboard.access": {"level": env_str("ACCESS_LOG_LEVEL", "INFO").upper()},
         "botocore": {"level": "WARNING"},
         "boto3": {"level": "WARNING"},
         "s3transfer": {"level": "WARNING"},

@@ -1,8 +1,10 @@
-"""Fixtures shared by the whole suite: three personas (owner, teammate, outsider) and their keys."""
+"""Fixtures shared by the whole suite: three personas (owner, teammate, outsider) and their keys, and
+a media library of the test's own. Plain helpers shared across directories are in tests/harness.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,3 +52,13 @@ def alice(db: None) -> Tenant:
 def bob(db: None) -> Tenant:
     """Another tenant: an outsider to alice's data."""
     return make_tenant("bob", "app-bob")
+
+
+@pytest.fixture
+def library(settings: Any, tmp_path: Path) -> Path:
+    """The media library and the spool in the test's own directory; returns the library's root.
+    Recordings are never split into parts, whatever the environment says."""
+    settings.SPOOL_ROOT = tmp_path / "spool"
+    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
+    settings.RECORDER_SPLIT_SECONDS = 3600
+    return Path(settings.MEDIA_LIBRARY_ROOT)

@@ -1,4 +1,5 @@
-"""Fixtures of the callback tests: a loopback receiver, an app pointed at it, a running worker."""
+"""Fixtures and helpers of the callback tests: a loopback receiver, an app pointed at it, tasks
+whose events make callbacks, a running worker."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from recorder.models import RecordTask
+from recorder import lifecycle
+from recorder.models import CallbackDelivery, DeliveryState, RecordTask, TaskState
 from recorder.outbox.worker import DeliveryWorker
-from recorder.services import tasks
 from recorder.services.callbacks import CallbackChange, set_callback_config
-from recorder.validation import parse_start_record
+from tests import harness
 from tests.callbacks.callback_receiver import Receiver, start_receiver
 from tests.conftest import Tenant
 
 HOOK_SECRET = "hook-SECRET-3f9a"
+RunWorker = Callable[..., DeliveryWorker]
 
 
 @pytest.fixture
@@ -38,18 +40,25 @@ def point_callbacks(tenant: Tenant, url: str, secret: str = HOOK_SECRET) -> None
 
 
 def start_task(tenant: Tenant, task_id: str = "t1", room_id: str = "room1") -> RecordTask:
-    body = {
-        "AppId": tenant.app.app_id,
-        "RoomId": room_id,
-        "TaskId": task_id,
-        "BusinessId": "biz-7",
-        "StorageConfig": {"Type": 1, "VodConfig": {"AccountId": "acc", "Space": "library"}},
-    }
-    return tasks.start_task(tenant.app, parse_start_record(body)).task
+    """A queued task with a BusinessId, which its callbacks must carry."""
+    return harness.start_task(tenant, task_id, room_id=room_id, BusinessId="biz-7")
+
+
+def recording_task(tenant: Tenant, task_id: str = "t1") -> RecordTask:
+    """A task moved to ``recording`` as a recorder would (its callbacks are in the outbox)."""
+    task = start_task(tenant, task_id)
+    lifecycle.transition(task, TaskState.STARTING)
+    lifecycle.transition(task, TaskState.RECORDING)
+    return task
+
+
+def all_in(state: DeliveryState) -> Callable[[], bool]:
+    """For ``wait_until``: every callback delivery is in ``state``."""
+    return lambda: not CallbackDelivery.objects.exclude(state=state).exists()
 
 
 @pytest.fixture
-def run_worker() -> Iterator[Callable[..., DeliveryWorker]]:
+def run_worker() -> Iterator[RunWorker]:
     """Starts delivery workers (threads); every one still running is shut down after the test."""
     started: list[DeliveryWorker] = []
 

@@ -6,7 +6,6 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,43 +14,21 @@ import pytest
 from django.utils import timezone
 
 from recorder import lifecycle
-from recorder.models import (
-    CallbackAttempt,
-    CallbackConfig,
-    CallbackDelivery,
-    DeliveryState,
-    RecordTask,
-    TaskState,
-)
-from recorder.outbox.worker import DeliveryWorker
+from recorder.models import CallbackAttempt, CallbackConfig, CallbackDelivery, DeliveryState
 from tests.api.api_callers import caller_for
 from tests.callbacks.callback_receiver import Answer, Receiver, signature_is_valid, start_receiver
-from tests.callbacks.conftest import HOOK_SECRET, point_callbacks, start_task
+from tests.callbacks.conftest import (
+    HOOK_SECRET,
+    RunWorker,
+    all_in,
+    point_callbacks,
+    recording_task,
+    start_task,
+)
 from tests.conftest import Tenant
+from tests.harness import wait_until
 
 pytestmark = pytest.mark.usefixtures("transactional_db", "fast_retries")
-
-RunWorker = Callable[..., DeliveryWorker]
-
-
-def recording_task(tenant: Tenant, task_id: str = "t1") -> RecordTask:
-    task = start_task(tenant, task_id)
-    lifecycle.transition(task, TaskState.STARTING)
-    lifecycle.transition(task, TaskState.RECORDING)
-    return task
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
-
-
-def all_in(state: DeliveryState) -> Callable[[], bool]:
-    return lambda: not CallbackDelivery.objects.exclude(state=state).exists()
 
 
 def test_it_posts_an_envelope_whose_signature_verifies(

@@ -3,53 +3,28 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from recorder.dispatch.local import LocalDispatcher
-from recorder.models import CallbackDelivery, DeliveryState, RecordFile, RecordTask, TaskState
-from recorder.outbox.worker import DeliveryWorker
+from recorder.models import CallbackDelivery, DeliveryState, RecordFile, TaskState
 from recorder.representation import record_task_json
-from recorder.services import rooms, tasks
+from recorder.services import tasks
 from tests.callbacks.callback_receiver import Receiver, signature_is_valid
-from tests.callbacks.conftest import HOOK_SECRET, point_callbacks, start_task
+from tests.callbacks.conftest import HOOK_SECRET, RunWorker, all_in, point_callbacks, start_task
 from tests.conftest import Tenant
+from tests.harness import drive, kill_recorders, publish_synthetic, state_of, wait_until
 
 pytestmark = [pytest.mark.usefixtures("transactional_db", "fast_retries"), pytest.mark.slow]
 
-WAIT_SECONDS = 60
-
-
-def drive(dispatcher: LocalDispatcher, until: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dispatcher.run_once(wait_seconds=0.1)
-        if until():
-            return
-    raise AssertionError("timed out driving the dispatcher")
-
-
-def state_of(task: RecordTask) -> str:
-    task.refresh_from_db()
-    return task.state
-
 
 def test_a_recording_is_reported_from_started_to_stopped_with_its_files(
-    alice: Tenant,
-    receiver: Receiver,
-    run_worker: Callable[..., DeliveryWorker],
-    settings: Any,
-    tmp_path: Path,
+    alice: Tenant, receiver: Receiver, run_worker: RunWorker, library: Path
 ) -> None:
-    settings.SPOOL_ROOT = tmp_path / "spool"
-    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
-    settings.RECORDER_SPLIT_SECONDS = 3600
     point_callbacks(alice, receiver.url)
-    rooms.publish(alice.app, "room1", rooms.Publication("u1", 0, "synthetic:?color=red"))
-    rooms.publish(alice.app, "room1", rooms.Publication("u2", 0, "synthetic:?color=blue"))
+    publish_synthetic(alice, "u1", "red")
+    publish_synthetic(alice, "u2", "blue")
     run_worker()
     dispatcher = LocalDispatcher(max_concurrent=1, poll_seconds=0.1)
     task = start_task(alice)
@@ -60,14 +35,9 @@ def test_a_recording_is_reported_from_started_to_stopped_with_its_files(
         tasks.stop_task(alice.app, "room1", "t1")
         drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED)
     finally:
-        for task_pk in dispatcher.running_tasks:
-            dispatcher._processes[task_pk].kill()
-            dispatcher._processes[task_pk].wait(5)
+        kill_recorders(dispatcher)
 
-    deadline = time.monotonic() + 20
-    while CallbackDelivery.objects.exclude(state=DeliveryState.DELIVERED).exists():
-        assert time.monotonic() < deadline, "callbacks not delivered"
-        time.sleep(0.05)
+    wait_until(all_in(DeliveryState.DELIVERED), describe=lambda: "for every callback to be delivered")
 
     by_event_id = {request.envelope["EventId"]: request for request in receiver.requests()}
     assert set(by_event_id) == {str(d.event_id) for d in CallbackDelivery.objects.filter(task=task)}
@@ -91,7 +61,7 @@ def test_a_recording_is_reported_from_started_to_stopped_with_its_files(
     [listed] = stopped["RecordFileList"]
     record_file = RecordFile.objects.get(task=task)
     assert (listed["ObjectKey"], listed["Size"]) == (record_file.object_key, record_file.size_bytes)
-    assert listed["Size"] == (tmp_path / "library" / "app-alice" / record_file.object_key).stat().st_size
+    assert listed["Size"] == (library / "app-alice" / record_file.object_key).stat().st_size
     assert {s["UserId"] for s in listed["StreamList"]} == {"u1", "u2"}
 
     went_live = {

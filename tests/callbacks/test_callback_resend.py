@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
 
 from recorder import lifecycle
-from recorder.models import CallbackConfig, CallbackDelivery, DeliveryState, RecordTask, TaskState
-from recorder.outbox.worker import DeliveryWorker
+from recorder.models import CallbackConfig, CallbackDelivery, DeliveryState
 from recorder.services.callbacks import CallbackChange, set_callback_config
 from tests.api.api_callers import AUTH_METHODS, caller_for, error_of
 from tests.callbacks.callback_receiver import Answer, Receiver, signature_is_valid
-from tests.callbacks.conftest import HOOK_SECRET, point_callbacks, start_task
+from tests.callbacks.conftest import HOOK_SECRET, RunWorker, point_callbacks, recording_task
 from tests.conftest import Tenant
+from tests.harness import wait_until
 
 pytestmark = pytest.mark.usefixtures("transactional_db", "fast_retries")
 
-RunWorker = Callable[..., DeliveryWorker]
 DELIVERIES = "/api/v1/apps/app-alice/callback/deliveries"
-
-
-def recording_task(tenant: Tenant, task_id: str = "t1") -> RecordTask:
-    task = start_task(tenant, task_id)
-    lifecycle.transition(task, TaskState.STARTING)
-    lifecycle.transition(task, TaskState.RECORDING)
-    return task
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 def delivered(delivery: CallbackDelivery) -> Callable[[], bool]:

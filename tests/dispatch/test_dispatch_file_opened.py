@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from recorder.dispatch.persist import apply_event
 from recorder.models import TaskEvent
-from recorder.services import tasks
-from recorder.validation import parse_start_record
 from tests.conftest import Tenant
+from tests.harness import start_task
 
 
 def test_it_keeps_file_opened_out_of_the_task_events(alice: Tenant) -> None:
-    body = {
-        "AppId": alice.app.app_id,
-        "RoomId": "room1",
-        "TaskId": "t1",
-        "StorageConfig": {"Type": 1, "VodConfig": {"AccountId": "acc", "Space": "library"}},
-    }
-    task = tasks.start_task(alice.app, parse_start_record(body)).task
+    task = start_task(alice)
     before = TaskEvent.objects.filter(task=task).count()
     opened = {"type": "file_opened", "output_id": "0a1b2c3d", "file_format": "mp4", "path": "part.mp4"}
     apply_event(task, opened)

@@ -6,7 +6,7 @@ import io
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,62 +18,21 @@ from PIL import Image
 from recorder import lifecycle
 from recorder.dispatch.local import LocalDispatcher
 from recorder.dispatch.stills import SpoolStillsProvider
-from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState
+from recorder.models import RecordFile, TaskEvent, TaskState
 from recorder.representation import record_task_json
-from recorder.services import rooms, tasks
-from recorder.validation import parse_start_record
+from recorder.services import tasks
 from tests.conftest import Tenant
+from tests.harness import drive, kill_recorders, publish_synthetic, start_task, state_of
 
 # A recording's file may lose up to the recorder's latency at the start and the flush at the end.
 DURATION_TOLERANCE_SECONDS = 1.5
-WAIT_SECONDS = 60
-
-
-@pytest.fixture
-def library(settings: Any, tmp_path: Path) -> Path:
-    settings.SPOOL_ROOT = tmp_path / "spool"
-    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
-    settings.RECORDER_SPLIT_SECONDS = 3600
-    return Path(settings.MEDIA_LIBRARY_ROOT)
 
 
 @pytest.fixture
 def dispatcher(library: Path) -> Iterator[LocalDispatcher]:
     running = LocalDispatcher(max_concurrent=2, poll_seconds=0.1)
     yield running
-    for task_pk in running.running_tasks:
-        process = running._processes[task_pk]
-        process.kill()
-        process.wait(5)
-
-
-def drive(dispatcher: LocalDispatcher, until: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dispatcher.run_once(wait_seconds=0.1)
-        if until():
-            return
-    raise AssertionError("timed out driving the dispatcher")
-
-
-def state_of(task: RecordTask) -> str:
-    task.refresh_from_db()
-    return task.state
-
-
-def publish_synthetic(tenant: Tenant, user_id: str, color: str) -> None:
-    rooms.publish(tenant.app, "room1", rooms.Publication(user_id, 0, f"synthetic:?color={color}"))
-
-
-def start(tenant: Tenant, task_id: str = "t1", **extra: Any) -> RecordTask:
-    body = {
-        "AppId": tenant.app.app_id,
-        "RoomId": "room1",
-        "TaskId": task_id,
-        "StorageConfig": {"Type": 1, "VodConfig": {"AccountId": "acc", "Space": "library"}},
-        **extra,
-    }
-    return tasks.start_task(tenant.app, parse_start_record(body)).task
+    kill_recorders(running)
 
 
 def test_it_records_a_room_and_lists_the_real_file(
@@ -81,7 +40,7 @@ def test_it_records_a_room_and_lists_the_real_file(
 ) -> None:
     publish_synthetic(alice, "u1", "red")
     publish_synthetic(alice, "u2", "blue")
-    task = start(alice)
+    task = start_task(alice)
 
     drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
     recording_since = time.monotonic()
@@ -115,7 +74,7 @@ def test_it_forwards_a_late_publication_to_the_running_recorder(
     alice: Tenant, dispatcher: LocalDispatcher
 ) -> None:
     publish_synthetic(alice, "u1", "red")
-    task = start(alice)
+    task = start_task(alice)
     drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
 
     publish_synthetic(alice, "late", "green")
@@ -130,7 +89,7 @@ def test_it_forwards_a_late_publication_to_the_running_recorder(
 
 def test_it_fails_a_task_whose_recorder_is_killed(alice: Tenant, dispatcher: LocalDispatcher) -> None:
     publish_synthetic(alice, "u1", "red")
-    task = start(alice)
+    task = start_task(alice)
     drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
 
     os.kill(dispatcher._processes[task.pk].pid, signal.SIGKILL)
@@ -140,7 +99,7 @@ def test_it_fails_a_task_whose_recorder_is_killed(alice: Tenant, dispatcher: Loc
 
 
 def test_it_queues_again_tasks_a_dead_server_left_recording(alice: Tenant, library: Path) -> None:
-    task = start(alice)
+    task = start_task(alice)
     lifecycle.transition(task, TaskState.STARTING)
     lifecycle.transition(task, TaskState.RECORDING)
 
@@ -152,15 +111,13 @@ def test_it_queues_again_tasks_a_dead_server_left_recording(alice: Tenant, libra
 
 def test_it_runs_no_more_recordings_than_allowed(alice: Tenant, library: Path) -> None:
     publish_synthetic(alice, "u1", "red")
-    first, second = start(alice, "t1"), start(alice, "t2")
+    first, second = start_task(alice, "t1"), start_task(alice, "t2")
     limited = LocalDispatcher(max_concurrent=1, poll_seconds=0.1)
     try:
         limited.run_once()
         assert (state_of(first), state_of(second)) == (TaskState.STARTING, TaskState.QUEUED)
     finally:
-        for task_pk in limited.running_tasks:
-            limited._processes[task_pk].kill()
-            limited._processes[task_pk].wait(5)
+        kill_recorders(limited)
 
 
 def test_it_shows_a_running_tasks_real_frames_in_the_layout_preview(
@@ -168,7 +125,7 @@ def test_it_shows_a_running_tasks_real_frames_in_the_layout_preview(
 ) -> None:
     publish_synthetic(alice, "u1", "red")
     publish_synthetic(alice, "u2", "blue")
-    task = start(alice)
+    task = start_task(alice)
     drive(dispatcher, lambda: state_of(task) == TaskState.RECORDING)
     provider = SpoolStillsProvider()
     drive(dispatcher, lambda: len(provider.latest_frames(alice.app.app_id, "room1", "t1")) == 2, timeout=20)

@@ -1,6 +1,7 @@
 """The whole service as ``manage.py serve`` runs it (Daphne + the local recording dispatcher), in a
 subprocess on a free loopback port with its own data directory, for browser tests that need the
-WebSocket and real recordings. Embedded defaults: SQLite and the in-memory channel layer."""
+WebSocket and real recordings (and for the tests of the command itself). Embedded defaults:
+SQLite and the in-memory channel layer."""
 
 from __future__ import annotations
 
@@ -46,30 +47,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def served(data_dir: Path) -> Iterator[Served]:
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "WARNING",
-        "RECORDER_POLL_MILLISECONDS": "100",
-    }
+def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a service of its own: its data directory, SQLite, no Redis."""
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **extra}
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    made = subprocess.run(
-        [*manage, "shell", "-c", _MAKE_OWNER], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    owner = json.loads(made.stdout.strip().splitlines()[-1])
+    return env
+
+
+@contextmanager
+def serve_command(env: dict[str, str], *options: str) -> Iterator[tuple[int, Path]]:
+    """``manage.py serve`` on a free loopback port until the block ends: the port, and the log
+    (stdout and stderr) in the data directory."""
     port = free_port()
-    log = (data_dir / "serve.log").open("wb")
+    log_path = Path(env["DATA_DIR"]) / "serve.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
-        [*manage, "serve", "--no-bootstrap", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port), *options],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     try:
-        _wait_for(port, process, data_dir / "serve.log")
-        yield Served(f"http://127.0.0.1:{port}", owner["username"], PASSWORD, owner["app_id"], data_dir)
+        wait_until_listening(port, process, log_path)
+        yield port, log_path
     finally:
         process.terminate()
         try:
@@ -80,7 +82,20 @@ def served(data_dir: Path) -> Iterator[Served]:
         log.close()
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+@contextmanager
+def served(data_dir: Path) -> Iterator[Served]:
+    env = service_env(data_dir, LOG_LEVEL="WARNING", RECORDER_POLL_MILLISECONDS="100")
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    made = subprocess.run(
+        [*manage, "shell", "-c", _MAKE_OWNER], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    owner = json.loads(made.stdout.strip().splitlines()[-1])
+    with serve_command(env, "--no-bootstrap") as (port, _log):
+        yield Served(f"http://127.0.0.1:{port}", owner["username"], PASSWORD, owner["app_id"], data_dir)
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

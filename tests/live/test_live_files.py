@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 from typing import Any
 
-import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 from PIL import Image
@@ -19,13 +18,6 @@ from tests.dashboard.conftest import SignIn
 from tests.live.sockets import make_task
 
 CONTENT = bytes(range(256)) * 40  # 10 240 bytes, every offset distinguishable
-
-
-@pytest.fixture
-def library(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
-    settings.SPOOL_ROOT = tmp_path / "spool"
-    return Path(settings.MEDIA_LIBRARY_ROOT)
 
 
 def stored(library: Path, task: RecordTask, key: str, content: bytes, file_format: str = "MP4") -> RecordFile:
@@ -84,6 +76,10 @@ def test_it_serves_a_whole_file_and_any_range(signed_in: SignIn, alice: Tenant, 
 
     download = client.get(f"{address}?download")
     assert download["Content-Disposition"] == 'attachment; filename="t1_room1.mp4"'
+    assert not whole.has_header("Content-Disposition")  # plays in the page
+
+    head = client.head(address, headers={"Range": "bytes=-40"})
+    assert (head.status_code, head["Content-Length"], head.content) == (206, "40", b"")
 
 
 def test_it_streams_ranges_under_asgi(alice: Tenant, library: Path) -> None:

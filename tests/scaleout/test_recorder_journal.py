@@ -99,13 +99,6 @@ def state_of(task: RecordTask) -> str:
     return task.state
 
 
-@pytest.fixture
-def library(settings: Any, tmp_path: Path) -> Path:
-    settings.SPOOL_ROOT = tmp_path / "spool"
-    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
-    return Path(settings.MEDIA_LIBRARY_ROOT)
-
-
 def test_it_lists_the_part_a_dead_dispatchers_recorder_finished_and_resumes_the_task(
     alice: Tenant, library: Path
 ) -> None:

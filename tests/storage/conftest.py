@@ -16,6 +16,7 @@ from recorder.dispatch.local import LocalDispatcher
 from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.storage import intake
 from recorder.storage.service import UploadService
+from tests.harness import kill_recorders
 from tests.storage.s3_server import S3Server
 
 
@@ -36,16 +37,13 @@ class Spool:
 
 
 @pytest.fixture
-def spool(settings: Any, tmp_path: Path) -> Spool:
-    settings.SPOOL_ROOT = tmp_path / "spool"
-    settings.MEDIA_LIBRARY_ROOT = tmp_path / "library"
-    settings.RECORDER_SPLIT_SECONDS = 3600
+def spool(settings: Any, library: Path) -> Spool:
     settings.UPLOAD_NODE = f"test-node-{secrets.token_hex(4)}"  # rows of this test only
     settings.UPLOAD_RETRY_BASE_MILLISECONDS = 200
     settings.UPLOAD_RETRY_MAX_SECONDS = 1
     settings.UPLOAD_PART_SIZE_BYTES = MIN_PART_SIZE
     settings.STORAGE_BACKUP_PROFILE = None
-    return Spool(Path(settings.SPOOL_ROOT), Path(settings.MEDIA_LIBRARY_ROOT))
+    return Spool(Path(settings.SPOOL_ROOT), library)
 
 
 @pytest.fixture
@@ -63,7 +61,4 @@ def uploader(spool: Spool, transactional_db: None) -> Iterator[UploadService]:
 def dispatcher(spool: Spool) -> Iterator[LocalDispatcher]:
     running = LocalDispatcher(max_concurrent=2, poll_seconds=0.05)
     yield running
-    for task_pk in running.running_tasks:
-        process = running._processes[task_pk]
-        process.kill()
-        process.wait(5)
+    kill_recorders(running)

@@ -7,43 +7,47 @@ from collections.abc import Callable
 from typing import Any
 
 from recorder.dispatch.local import LocalDispatcher
-from recorder.models import RecordTask, TaskEvent, Upload
-from recorder.services import rooms, tasks
-from recorder.validation import parse_start_record
+from recorder.models import ProgressiveUpload, RecordTask, TaskEvent, Upload
+from recorder.services import tasks
+from tests import harness
 from tests.conftest import Tenant
+from tests.harness import LIBRARY_STORAGE, publish_synthetic, state_of
+
+__all__ = [
+    "LIBRARY_STORAGE",
+    "custom_storage",
+    "drive",
+    "events",
+    "publish_synthetic",
+    "record_for",
+    "start",
+    "state_of",
+    "states",
+    "wait_for",
+]
 
 WAIT_SECONDS = 90
 
 
-def drive(dispatcher: LocalDispatcher, until: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dispatcher.run_once(wait_seconds=0.05)
-        if until():
-            return
+def storage_state() -> str:
+    """What a storage test that timed out was waiting on: the upload rows and the newest events."""
     uploads = list(Upload.objects.values("object_key", "state", "attempts", "error"))
+    progressive = list(ProgressiveUpload.objects.values())
     recent = [(e.type, e.data) for e in TaskEvent.objects.order_by("-pk")[:8]]
-    raise AssertionError(f"timed out driving the dispatcher; uploads {uploads}; newest events {recent}")
+    return f"uploads {uploads}; progressive uploads {progressive}; newest events {recent}"
 
 
-def state_of(task: RecordTask) -> str:
-    task.refresh_from_db()
-    return task.state
+def drive(dispatcher: LocalDispatcher, until: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+    harness.drive(dispatcher, until, timeout, wait_seconds=0.05, describe=storage_state)
 
 
-def publish_synthetic(tenant: Tenant, user_id: str, color: str = "red") -> None:
-    rooms.publish(tenant.app, "room1", rooms.Publication(user_id, 0, f"synthetic:?color={color}"))
+def wait_for(condition: Callable[[], Any], timeout: float = WAIT_SECONDS) -> None:
+    """For the uploader's threads (or a recorder played by the test): no dispatcher to drive."""
+    harness.wait_until(condition, timeout, poll_seconds=0.05, describe=storage_state)
 
 
 def start(tenant: Tenant, storage: dict[str, Any], task_id: str = "t1", **extra: Any) -> RecordTask:
-    body = {
-        "AppId": tenant.app.app_id,
-        "RoomId": "room1",
-        "TaskId": task_id,
-        "StorageConfig": storage,
-        **extra,
-    }
-    return tasks.start_task(tenant.app, parse_start_record(body)).task
+    return harness.start_task(tenant, task_id, storage=storage, **extra)
 
 
 def record_for(dispatcher: LocalDispatcher, tenant: Tenant, task: RecordTask, seconds: float) -> None:
@@ -70,6 +74,3 @@ def custom_storage(endpoint: str, bucket: str, access_key: str, secret_key: str)
             "Endpoint": endpoint, "ForcePathStyle": True,
         },
     }  # fmt: skip
-
-
-LIBRARY_STORAGE: dict[str, Any] = {"Type": 1, "VodConfig": {"AccountId": "acc", "Space": "library"}}

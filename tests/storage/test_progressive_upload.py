@@ -8,8 +8,6 @@ own event handling; one records for real."""
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,20 +33,11 @@ from tests.storage.recording import (
     publish_synthetic,
     start,
     state_of,
+    wait_for,
 )
 from tests.storage.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
 
-WAIT_SECONDS = 90
 OUTPUT_ID = "0123abcd"
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out; progressive rows {list(ProgressiveUpload.objects.values())}")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 
 import boto3
@@ -33,17 +32,9 @@ from tests.storage.recording import (
     record_for,
     start,
     state_of,
+    wait_for,
 )
 from tests.storage.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
-
-
-def wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def test_it_delivers_every_file_once_after_the_server_answered_503_for_a_while(

@@ -1,23 +1,42 @@
 """Run the whole service on one machine: migrations, first-run account, and the ASGI server.
 
 This is the README's run command. Recorder processes are started by the local dispatcher
-inside this process (embedded mode); no broker is needed.
+inside this process (embedded mode); no broker is needed. Daphne runs with the service's own
+access log (``dashboard.access_log``) instead of its stdout one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from daphne.cli import CommandLineInterface
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from dashboard.access_log import AccessLog
+from dashboard.asgi import application
 from recorder.dispatch.local import LocalDispatcher
 from recorder.outbox.worker import DeliveryWorker
 from recorder.storage import intake
 from recorder.storage.service import UploadService
+
+# What Daphne's command line (which this command ran before) gives a WebSocket to open; the
+# Server class alone would wait 20 s.
+WEBSOCKET_CONNECT_TIMEOUT_SECONDS: Final = 5
+# Addresses that mean "every interface": a browser on this machine reaches them as localhost.
+ANY_ADDRESS: Final = frozenset({"", "0.0.0.0", "::"})
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL a browser on this machine opens to reach the server listening there."""
+    if host in ANY_ADDRESS:
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -30,9 +49,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        served = served_url(options["host"], options["port"])
         if not options["no_bootstrap"] and not get_user_model().objects.exists():
             self.stdout.write("First run: creating an account to log in with.")
-            call_command("bootstrap", username="admin", app_id="demo-app", issue_key=True, superuser=True)
+            call_command(
+                "bootstrap",
+                username="admin",
+                app_id="demo-app",
+                issue_key=True,
+                superuser=True,
+                site_url=settings.SITE_URL if settings.SITE_URL_GIVEN else served,
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
         dispatcher = None
         uploader = None
         if settings.RECORDER_DISPATCH == "local":
@@ -52,9 +81,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Delivering callbacks, up to {callbacks.concurrency} at once.")
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C to stop)")
         try:
-            CommandLineInterface().run(
-                ["--bind", options["host"], "--port", str(options["port"]), "dashboard.asgi:application"]
-            )
+            Server(
+                application=application,
+                endpoints=build_endpoint_description_strings(host=options["host"], port=options["port"]),
+                action_logger=AccessLog(),
+                websocket_connect_timeout=WEBSOCKET_CONNECT_TIMEOUT_SECONDS,
+                websocket_handshake_timeout=WEBSOCKET_CONNECT_TIMEOUT_SECONDS,
+            ).run()
         finally:
             if dispatcher is not None:
                 # Recorders stop by themselves when this process goes (their stdin closes) and

@@ -16,17 +16,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from dashboard.pages import task_pages
 from dashboard.pages.library import content_type, file_view, stored_path
-from dashboard.pages.ranges import ranged_file_response
 from dashboard.pages.views.layouts import api_layouts_url
 from recorder.dispatch.messages import spool_dir
 from recorder.engine.media.pipeline.thumbnails import THUMBNAIL_DIR
 from recorder.models import App, LayoutTemplate, TaskEvent, TaskState
 from recorder.models.ids import ID_RE
 from recorder.services import deliveries
+from recorder.services.ranged_files import ranged_file_response
 from recorder.storage.remote_files import remote_file, remote_response
 
 DOWNLOAD_FLAG = "download"
@@ -149,19 +149,21 @@ def task_files(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def task_file(request: HttpRequest, public_id: UUID, file_pk: int, name: str) -> HttpResponseBase:
     """A recorded file (or a file of an HLS folder), with range requests: from the media library,
-    or read through from the remote storage it was uploaded to."""
+    or read through from the remote storage it was uploaded to. ``?download`` makes it a download
+    under its own name."""
     task = task_pages.task_to_view(request.user, public_id)
     record_file = task.files.filter(pk=file_pk).first()
     if record_file is None:
         raise Http404("No such file.")
-    download = name if DOWNLOAD_FLAG in request.GET else None
+    download = DOWNLOAD_FLAG in request.GET
+    saved_as = name if download else None
     path = stored_path(task, record_file, name)
     if path is not None:
-        return ranged_file_response(request, path, content_type(path), download_name=download)
+        return ranged_file_response(request, path, content_type(path), filename=saved_as, attachment=download)
     remote = remote_file(record_file, name)
     if remote is None:
         raise Http404("No such file in the media library or the task's storage.")
-    return remote_response(request, remote, content_type(Path(name)), download_name=download)
+    return remote_response(request, remote, content_type(Path(name)), filename=saved_as, attachment=download)

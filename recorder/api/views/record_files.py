@@ -12,8 +12,8 @@ from typing import Final
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.http import require_safe
 
-from recorder.api.ranged_files import file_response
 from recorder.services.file_links import LinkExpiredError, file_for_token, library_path
+from recorder.services.ranged_files import ranged_file_response
 from recorder.storage.remote_files import remote_file, remote_response
 
 CONTENT_TYPES: Final = {
@@ -41,11 +41,11 @@ def record_file(request: HttpRequest, token: str, name: str) -> HttpResponseBase
     kind = CONTENT_TYPES.get(extension, "application/octet-stream")
     path = library_path(found)
     if path is not None:
-        return file_response(request, path, kind, name)
+        return ranged_file_response(request, path, kind, filename=name)
     remote = remote_file(found)
     if remote is None:
         return _error(404, "NotFound", "no such file, or the link is not valid")
-    return remote_response(request, remote, kind, download_name=name)
+    return remote_response(request, remote, kind, filename=name)
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

@@ -44,6 +44,11 @@ class Command(BaseCommand):
             help="Also make the user a superuser (staff, the admin site, every account).",
         )
         parser.add_argument(
+            "--site-url",
+            default="",
+            help="Base URL of the sign-in link printed at the end (default: the SITE_URL setting).",
+        )
+        parser.add_argument(
             "--issue-key",
             action="store_true",
             help="Also issue an access key for the AppId and print it (a new key on every run).",
@@ -56,7 +61,8 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
         if options["issue_key"]:
             self.stderr.write(SHOWN_ONCE_WARNING)
-        self.stdout.write(f"\nSign in at {settings.SITE_URL}/login/")
+        site_url = (options["site_url"] or settings.SITE_URL).rstrip("/")
+        self.stdout.write(f"\nSign in at {site_url}/login/")
 
     def bootstrap(
         self,
