@@ -2,6 +2,9 @@
 
     python bench/recorder.py              # S1 (ours vs ffmpeg), S2, S3, start-to-first-frame
     python bench/recorder.py --seconds 20 # shorter media for a quick look
+    python bench/recorder.py --s1-rounds 3 --baseline HEAD~1
+                                          # S1 three times, alternating ours, the recorder at
+                                          # another git revision, and ffmpeg; ratios of the sums
 
 S1: 4 sources 640x360@30 with audio -> custom layout 1280x720@30, H.264 + AAC MP4, run as fast
     as possible; the same composition through the ffmpeg binary of the imageio-ffmpeg package
@@ -25,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,11 +86,13 @@ def make_sources(seconds: int) -> list[Path]:
     return paths
 
 
-def run_measured(name: str, command: list[str], media_seconds: float, stdin: bytes | None = None) -> Measured:
+def run_measured(
+    name: str, command: list[str], media_seconds: float, stdin: bytes | None = None, cwd: Path = ROOT
+) -> Measured:
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
+            command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
         )
         assert process.stdin is not None and process.stdout is not None
         if stdin is not None:
@@ -114,6 +121,25 @@ def _read_until_stopped(stdout: Any) -> None:
 
 def recorder_command() -> list[str]:
     return [sys.executable, "-m", "recorder.engine.process"]
+
+
+def run_recorder(name: str, media_seconds: float, stdin: bytes, tree: Path | None = None) -> Measured:
+    """The recorder process of this checkout, or of ``tree`` (another revision's files: run
+    from there, ``-m`` imports its ``recorder`` package before the installed one)."""
+    return run_measured(name, recorder_command(), media_seconds, stdin, cwd=tree or ROOT)
+
+
+@contextmanager
+def checkout(revision: str) -> Iterator[Path]:
+    """A detached work tree of ``revision`` in a temporary directory, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as parent:
+        tree = Path(parent) / "tree"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", "--quiet", str(tree), revision], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False)
 
 
 def start_message(spec: dict[str, Any], streams: list[dict[str, Any]], spool: Path, pacing: str) -> bytes:
@@ -148,7 +174,15 @@ def file_streams(paths: list[Path], count: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def s1_ours(paths: list[Path], seconds: int, spool: Path, pacing: str = "as_fast_as_possible") -> Measured:
+def s1_ours(
+    paths: list[Path],
+    seconds: int,
+    spool: Path,
+    pacing: str = "as_fast_as_possible",
+    *,
+    tree: Path | None = None,
+    name: str | None = None,
+) -> Measured:
     regions = [
         {"StreamIndex": n, "LocationX": x, "LocationY": y, "Width": w, "Height": h, "RenderMode": 1}
         for n, (x, y, w, h) in enumerate(S1_REGIONS)
@@ -163,8 +197,9 @@ def s1_ours(paths: list[Path], seconds: int, spool: Path, pacing: str = "as_fast
                                                   "Regions": regions}},
     )  # fmt: skip
     stdin = start_message(spec, file_streams(paths, 4), spool, pacing)
-    name = "S1 ours" if pacing == "as_fast_as_possible" else "S1 ours, real time"
-    return run_measured(name, recorder_command(), seconds, stdin)
+    if name is None:
+        name = "S1 ours" if pacing == "as_fast_as_possible" else "S1 ours, real time"
+    return run_recorder(name, seconds, stdin, tree)
 
 
 def s1_ffmpeg(paths: list[Path], seconds: int, output: Path) -> Measured:
@@ -196,13 +231,13 @@ def s2_ours(paths: list[Path], seconds: int, spool: Path) -> Measured:
         Layout={"LayoutMode": 0},
     )  # fmt: skip
     stdin = start_message(spec, file_streams(paths, S2_STREAMS), spool, "as_fast_as_possible")
-    return run_measured("S2 ours (17 -> 1080p15)", recorder_command(), seconds, stdin)
+    return run_recorder("S2 ours (17 -> 1080p15)", seconds, stdin)
 
 
 def s3_ours(paths: list[Path], seconds: int, spool: Path) -> Measured:
     spec = base_spec("s3", seconds, RecordMode=1)
     stdin = start_message(spec, file_streams(paths, 4), spool, "as_fast_as_possible")
-    return run_measured("S3 ours (4 remuxed)", recorder_command(), seconds * 4, stdin)
+    return run_recorder("S3 ours (4 remuxed)", seconds * 4, stdin)
 
 
 def start_to_first_frame(spool: Path) -> float:
@@ -230,6 +265,30 @@ def start_to_first_frame(spool: Path) -> float:
     return first_frame
 
 
+def s1_rounds(
+    paths: list[Path], seconds: int, work: Path, *, rounds: int, baseline: Path | None, revision: str
+) -> list[Measured]:
+    """S1 ``rounds`` times, ours / the baseline revision / ffmpeg alternating (a noisy machine
+    loads all alike); each round printed, the sums returned as rows."""
+    names = ["S1 ours", *([f"S1 ours at {revision}"] if baseline else []), "S1 ffmpeg"]
+    sums = {name: Measured(name, 0.0, 0.0, 0.0, 0.0) for name in names}
+    for number in range(rounds):
+        measured = [s1_ours(paths, seconds, work / f"s1-{number}")]
+        if baseline is not None:
+            measured.append(s1_ours(paths, seconds, work / f"s1-base-{number}", tree=baseline, name=names[1]))
+        measured.append(s1_ffmpeg(paths, seconds, work / f"s1-ffmpeg-{number}.mp4"))
+        ffmpeg_cpu = measured[-1].cpu_seconds
+        figures = [f"{m.name} {m.cpu_seconds:.1f} s ({m.cpu_seconds / ffmpeg_cpu:.2f}x)" for m in measured]
+        print(f"S1 round {number + 1}: " + ", ".join(figures), flush=True)
+        for m in measured:
+            total = sums[m.name]
+            total.cpu_seconds += m.cpu_seconds
+            total.wall_seconds += m.wall_seconds
+            total.media_seconds += m.media_seconds
+            total.peak_rss_mb = max(total.peak_rss_mb, m.peak_rss_mb)
+    return list(sums.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -238,13 +297,25 @@ def main() -> None:
     parser.add_argument(
         "--realtime-seconds", type=int, default=20, help="length of S1 recorded at the sources' own pace"
     )
+    parser.add_argument("--s1-rounds", type=int, default=1, help="S1 runs, alternating; the rows are sums")
+    parser.add_argument(
+        "--baseline", metavar="REVISION", help="also run S1 with the recorder at this git revision"
+    )
     args = parser.parse_args()
     paths = make_sources(args.seconds)
-    with tempfile.TemporaryDirectory(prefix="bench-recorder-") as work:
+    baseline = checkout(args.baseline) if args.baseline else nullcontext(None)
+    with tempfile.TemporaryDirectory(prefix="bench-recorder-") as work, baseline as baseline_tree:
         spool = Path(work)
+        s1 = s1_rounds(
+            paths,
+            args.seconds,
+            spool,
+            rounds=max(1, args.s1_rounds),
+            baseline=baseline_tree,
+            revision=args.baseline or "",
+        )
         rows = [
-            s1_ours(paths, args.seconds, spool / "s1"),
-            s1_ffmpeg(paths, args.seconds, spool / "s1-ffmpeg.mp4"),
+            *s1,
             s2_ours(paths, args.seconds, spool / "s2"),
             s3_ours(paths, args.seconds, spool / "s3"),
             s1_ours(paths, min(args.realtime_seconds, args.seconds), spool / "s1rt", pacing="realtime"),
@@ -257,10 +328,12 @@ def main() -> None:
             f"{row.name:26} {row.cpu_seconds:8.1f} {row.wall_seconds:8.1f} {row.realtime_factor:11.2f} "
             f"{row.peak_rss_mb:12.0f}"
         )
-    ours, ffmpeg = rows[0], rows[1]
-    s3, realtime = rows[3], rows[4]
+    ours, ffmpeg = s1[0], s1[-1]
+    s3, realtime = rows[-2], rows[-1]
     print()
     print(f"S1 CPU ours / ffmpeg: {ours.cpu_seconds / ffmpeg.cpu_seconds:.2f}x   (target <= 1.0x)")
+    if baseline_tree is not None:
+        print(f"S1 CPU at {args.baseline} / ffmpeg: {s1[1].cpu_seconds / ffmpeg.cpu_seconds:.2f}x")
     print(f"S1 wall ours / ffmpeg: {ours.wall_seconds / ffmpeg.wall_seconds:.2f}x")
     print(f"S3 CPU per stream in real time: {100 * s3.cpu_seconds / s3.media_seconds:.1f} % of one core "
           "(target <= 5 %)")  # fmt: skip
