@@ -36,6 +36,7 @@ from recorder.engine.media.sources.base import (
     SourceConfig,
     describe_error,
 )
+from recorder.engine.media.sources.decode_times import DecodeTimes
 from recorder.engine.outputs_api import RemuxVideo
 
 logger = logging.getLogger(__name__)
@@ -89,28 +90,52 @@ class AvSource(Source):
         if not streams:
             raise PermanentSourceError("the source has no audio, and the task records audio only")
         loop_offset = 0
+        decode_times = DecodeTimes()  # copied packets need a dts, which some sources lack
         while True:
             first, end = None, None
-            for packet in container.demux(streams):
-                if self.stopping:
-                    return
-                raws = (
-                    _copied(packet, loop_offset, remux)
-                    if remux is not None and packet.stream is video
-                    else _decoded(packet, loop_offset)
-                )
-                for raw in raws:
-                    if raw.time is not None:
-                        first = raw.time if first is None else min(first, raw.time)
-                        end = max(end or raw.time, _end_time(raw))
-                    yield raw
-            if not self.loop or first is None or end is None:
+            for raw in self._pass(
+                container,
+                streams,
+                video=video,
+                remux=remux,
+                decode_times=decode_times,
+                loop_offset=loop_offset,
+            ):
+                if raw.time is not None:
+                    first = raw.time if first is None else min(first, raw.time)
+                    end = max(end or raw.time, _end_time(raw))
+                yield raw
+            if self.stopping or not self.loop or first is None or end is None:
                 return
             # Continuous timestamps: the next pass starts where this one ended.
             loop_offset = end - (first - loop_offset)
+            decode_times.restart()
             container.seek(0)
             for stream in streams:
                 stream.codec_context.flush_buffers()
+
+    def _pass(
+        self,
+        container: InputContainer,
+        streams: list[av.VideoStream | av.AudioStream],
+        *,
+        video: av.VideoStream | None,
+        remux: RemuxVideo | None,
+        decode_times: DecodeTimes,
+        loop_offset: int,
+    ) -> Iterator[RawMedia]:
+        """One pass over the input: decoded frames, or copied video packets."""
+        for packet in container.demux(streams):
+            if self.stopping:
+                return
+            if remux is not None and packet.stream is video:
+                for ready in decode_times.push(packet):
+                    yield from _copied(ready, loop_offset, remux)
+            else:
+                yield from _decoded(packet, loop_offset)
+        if remux is not None:
+            for ready in decode_times.flush():
+                yield from _copied(ready, loop_offset, remux)
 
     def _describe(self, video: av.VideoStream | None, audio: av.AudioStream | None) -> None:
         changes: dict[str, object] = {"has_video": video is not None, "has_audio": audio is not None}
