@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from recorder.engine.spec import (
+    AudioField,
     Canvas,
     ControlSpec,
     CustomStorageConfig,
@@ -71,6 +72,11 @@ def encode_to_json(encode: EncodeSpec, mode: RecordMode) -> JsonObject:
         "AudioSampleRate": encode.audio_sample_rate,
         "AudioChannels": encode.audio_channels,
     }
+    if mode is RecordMode.SINGLE_STREAM and encode.remux_source_video:
+        # Only those sent: a copied source's audio must agree with them, and only with them.
+        for name in AudioField:
+            if name not in encode.audio_fields_given:
+                del audio[name.value]
     if encode.opus_bitrate_bps:
         audio["OpusBitrateBps"] = encode.opus_bitrate_bps
     return video | audio
