@@ -133,13 +133,13 @@ def assert_copied(copied: list[bytes], path: Path) -> None:
     assert len(copied) >= SECONDS * RATE // 1024
 
 
-def decoded_seconds(path: Path) -> tuple[float, float]:
-    """Seconds of decoded audio, and of video (frames / FPS)."""
+def decoded(path: Path) -> tuple[float, int]:
+    """Seconds of decoded audio, and decoded video frames."""
     with av.open(str(path)) as container:
         audio = sum(frame.samples / frame.sample_rate for frame in container.decode(audio=0))
     with av.open(str(path)) as container:
-        video = sum(1 for _ in container.decode(video=0)) / FPS if container.streams.video else 0.0
-    return audio, video
+        frames = sum(1 for _ in container.decode(video=0)) if container.streams.video else 0
+    return audio, frames
 
 
 def audio_format(path: Path) -> tuple[str, int, int]:
@@ -161,8 +161,8 @@ def test_it_copies_the_source_aac_into_the_mp4_packet_for_packet(source, tmp_pat
     assert audio_format(info.path) == ("aac", RATE, 2)
     assert audio_payloads(info.path) == source_frames(source)  # bit for bit, none lost
     assert abs(info.duration_ms / 1000 - SECONDS) <= DURATION_TOLERANCE_SECONDS
-    audio_seconds, video_seconds = decoded_seconds(info.path)
-    assert abs(audio_seconds - SECONDS) <= DURATION_TOLERANCE_SECONDS and video_seconds == SECONDS
+    audio_seconds, video_frames = decoded(info.path)
+    assert abs(audio_seconds - SECONDS) <= DURATION_TOLERANCE_SECONDS and video_frames == SECONDS * FPS
     with av.open(str(info.path)) as container:
         audio, video = container.streams.audio[0], container.streams.video[0]
         offset = audio.start_time * audio.time_base - video.start_time * video.time_base
@@ -179,9 +179,9 @@ def test_it_writes_copied_audio_that_plays_in_hls_and_flv(source, tmp_path):
     for info in outputs.values():
         assert info.audio_codec == "aac"
         assert audio_payloads(info.path) == source_frames(source)
-        audio_seconds, video_seconds = decoded_seconds(info.path)
+        audio_seconds, video_frames = decoded(info.path)
         assert abs(audio_seconds - SECONDS) <= DURATION_TOLERANCE_SECONDS
-        assert video_seconds == SECONDS
+        assert video_frames == SECONDS * FPS
 
 
 def test_it_copies_into_m4a_and_adts_files_of_an_audio_only_task(source, tmp_path):
@@ -193,7 +193,7 @@ def test_it_copies_into_m4a_and_adts_files_of_an_audio_only_task(source, tmp_pat
     for info in outputs.values():
         assert audio_format(info.path) == ("aac", RATE, 2)
         assert_copied(audio_payloads(info.path), source)  # the first item, the priming frame, is at 0
-        audio_seconds, _ = decoded_seconds(info.path)
+        audio_seconds, _ = decoded(info.path)
         assert abs(audio_seconds - SECONDS) <= DURATION_TOLERANCE_SECONDS
 
 
@@ -204,6 +204,20 @@ def test_it_copies_the_audio_of_a_source_without_video(tmp_path):
     (info,) = files
     assert (info.video_codec, info.audio_codec) == ("", "aac")
     assert_copied(audio_payloads(info.path), voice)
+
+
+def test_it_copies_the_audio_of_a_source_whose_video_is_decoded(tmp_path):
+    camera = make_media_file(tmp_path / "camera.mkv", seconds=SECONDS, codec="mpeg4")
+    configs, files = record_files(request(), [file_stream("alice", camera)], tmp_path)
+    assert configs[0].remux_audio is not None
+    assert configs[0].remux_video is None and configs[0].video is not None  # MPEG-4 Part 2: encoded
+    (info,) = files
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+    assert_copied(audio_payloads(info.path), camera)
+    audio_seconds, video_frames = decoded(info.path)
+    assert (
+        abs(audio_seconds - SECONDS) <= DURATION_TOLERANCE_SECONDS and video_frames == SECONDS * 15
+    )  # at the default VideoFps
 
 
 def test_it_copies_when_the_request_sets_what_the_source_has(source, tmp_path):
@@ -221,7 +235,7 @@ def test_it_encodes_when_the_request_asks_for_another_sample_rate(source, tmp_pa
     assert configs[0].remux_video is not None  # the video is still copied
     (info,) = files
     assert audio_format(info.path) == ("aac", 44_100, 2)
-    assert abs(decoded_seconds(info.path)[0] - SECONDS) <= DURATION_TOLERANCE_SECONDS
+    assert abs(decoded(info.path)[0] - SECONDS) <= DURATION_TOLERANCE_SECONDS
 
 
 def test_it_encodes_when_an_mp3_or_opus_output_is_requested(source, tmp_path):
@@ -232,7 +246,7 @@ def test_it_encodes_when_an_mp3_or_opus_output_is_requested(source, tmp_path):
     assert (outputs[FileFormat.MP3].audio_codec, outputs[FileFormat.OPUS].audio_codec) == ("mp3", "opus")
     assert audio_payloads(outputs[FileFormat.M4A].path) != source_frames(source)  # encoded anew
     for info in outputs.values():
-        assert abs(decoded_seconds(info.path)[0] - SECONDS) <= DURATION_TOLERANCE_SECONDS
+        assert abs(decoded(info.path)[0] - SECONDS) <= DURATION_TOLERANCE_SECONDS
 
 
 def test_it_splits_copied_audio_with_the_copied_video_at_keyframes(source, tmp_path):
@@ -245,8 +259,8 @@ def test_it_splits_copied_audio_with_the_copied_video_at_keyframes(source, tmp_p
         with av.open(str(info.path)) as container:
             first = next(packet for packet in container.demux(video=0) if packet.size)
         assert first.is_keyframe
-        audio_seconds, video_seconds = decoded_seconds(info.path)
-        assert audio_seconds > 0 and video_seconds > 0
+        audio_seconds, video_frames = decoded(info.path)
+        assert audio_seconds > 0 and video_frames > 0
         copied += audio_payloads(info.path)
     assert copied == source_frames(source)  # each frame in exactly one part
 
@@ -321,6 +335,6 @@ def test_it_starts_a_new_part_with_copied_audio_after_a_silence(tmp_path):
     first, second = sorted(files, key=lambda info: info.start_time_ms)
     assert second.start_time_ms - (first.start_time_ms + first.duration_ms) >= 1500  # the outage: in neither
     for info in (first, second):
-        audio_seconds, video_seconds = decoded_seconds(info.path)
-        assert audio_seconds > 0.5 and video_seconds > 0.5
+        audio_seconds, video_frames = decoded(info.path)
+        assert audio_seconds > 0.5 and video_frames > 0.5 * FPS
         assert audio_seconds + 0.1 < info.duration_ms / 1000 + DURATION_TOLERANCE_SECONDS
