@@ -169,14 +169,13 @@ class AacCopier:
         if new_config and not self._follow(bytes(packet.get_sidedata("new_extradata"))):
             return None
         data = bytes(packet)
-        if not is_adts(data):
-            return packet
-        frame = adts_frame(data)
-        if frame is None or not self._follow(frame[0]):
-            return None
-        raw = av.Packet(frame[1])
-        raw.is_keyframe = True  # every AAC frame is a sync sample
-        return raw
+        if is_adts(data):
+            frame = adts_frame(data)
+            if frame is None or not self._follow(frame[0]):
+                return None
+            packet = av.Packet(frame[1])
+        packet.is_keyframe = True  # every AAC frame is a sync sample, whatever the demuxer said
+        return packet
 
     def _follow(self, config: bytes) -> bool:
         if config == self.remux.extradata:
