@@ -24,6 +24,8 @@ from recorder.engine.spec import (
     StorageSpec,
     StreamRef,
 )
+from recorder.validation.encode import DEFAULTS as ENCODE_DEFAULTS
+from recorder.validation.encode import default_audio_bitrate
 
 JsonObject = dict[str, object]
 
@@ -74,12 +76,26 @@ def encode_to_json(encode: EncodeSpec, mode: RecordMode) -> JsonObject:
     }
     if mode is RecordMode.SINGLE_STREAM and encode.remux_source_video:
         # Only those sent: a copied source's audio must agree with them, and only with them.
+        # A field not sent holds the default parsing fills in again (a value off its default
+        # in a spec built in code is kept, so a round trip never changes what is recorded).
+        defaults = _audio_defaults(encode)
         for name in AudioField:
-            if name not in encode.audio_fields_given:
+            if name not in encode.audio_fields_given and audio[name.value] == defaults[name]:
                 del audio[name.value]
     if encode.opus_bitrate_bps:
         audio["OpusBitrateBps"] = encode.opus_bitrate_bps
     return video | audio
+
+
+def _audio_defaults(encode: EncodeSpec) -> dict[AudioField, object]:
+    return {
+        AudioField.PROFILE: int(ENCODE_DEFAULTS.audio_profile),
+        AudioField.SAMPLE_RATE: ENCODE_DEFAULTS.audio_sample_rate,
+        AudioField.CHANNELS: ENCODE_DEFAULTS.audio_channels,
+        AudioField.BITRATE: default_audio_bitrate(
+            encode.audio_profile, encode.audio_sample_rate, encode.audio_channels
+        ),
+    }
 
 
 def layout_to_json(layout: LayoutSpec) -> JsonObject:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -1137,6 +1138,13 @@ def test_it_keeps_only_the_audio_fields_sent_when_a_remuxed_spec_is_stored():
     assert parse_start_record(stored) == spec
     assert spec.encode.audio_fields_given == {AudioField.CHANNELS, AudioField.PROFILE}
     assert spec.encode.audio_bitrate_kbps == 64  # derived for one channel, as before
+
+    # A spec built in code, with a rate off its default but not marked as sent: kept.
+    built = replace(
+        spec, encode=replace(spec.encode, audio_sample_rate=44_100, audio_fields_given=frozenset())
+    )
+    again = parse_start_record(record_spec_to_json(built, include_secrets=True))
+    assert (again.encode.audio_sample_rate, again.encode.audio_channels) == (44_100, 1)
 
 
 # --------------------------------------------------------------------------------------------
