@@ -10,6 +10,10 @@ The pipeline hands over frames already on the task timeline:
   number of samples per frame (the output re-chunks for its encoders).
 - remuxed video (single-stream copy of an H.264/HEVC source): ``av.Packet`` with ``pts``/``dts``
   already rebased to the task timeline in ``RemuxVideo.time_base``.
+- copied audio (single-stream copy of an AAC source): ``av.Packet`` of raw AAC (no ADTS header),
+  one 1024-sample frame each, ``pts`` = ``dts`` = its first sample on the task timeline at
+  ``RemuxAudio.sample_rate`` (``time_base`` 1/sample_rate); the stream's parameters are
+  ``RemuxAudio``'s for the whole output (other parameters need another output).
 
 Timestamps must increase; a gap in audio samples is filled with silence by the pipeline, not
 by the output. Nothing here imports Django.
@@ -51,6 +55,19 @@ class RemuxVideo:
     height: int
     time_base: Fraction
     extradata: bytes  # the source's codec extradata (avcC/hvcC or Annex B parameter sets)
+
+
+@dataclass(frozen=True)
+class RemuxAudio:
+    """Copy a source's AAC LC audio instead of encoding (single-stream remux, SPEC §7)."""
+
+    sample_rate: int
+    channels: int  # 1 or 2
+    extradata: bytes  # the AudioSpecificConfig
+
+    @property
+    def time_base(self) -> Fraction:
+        return Fraction(1, self.sample_rate)
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ class OutputConfig:
     spool_dir: Path  # files are written here, under their object key
     split_seconds: int = DEFAULT_SPLIT_SECONDS
     remux_video: RemuxVideo | None = None  # instead of ``video`` for a copied stream
+    remux_audio: RemuxAudio | None = None  # instead of ``audio`` for copied AAC
 
 
 @dataclass(frozen=True)
@@ -168,6 +186,8 @@ class OutputSink(Protocol):
     def write_video_packet(self, packet: av.Packet[Any]) -> None: ...
 
     def write_audio(self, frame: av.AudioFrame) -> None: ...
+
+    def write_audio_packet(self, packet: av.Packet[Any]) -> None: ...
 
     def split(self) -> None:
         """Finish every current file (each a complete, playable part) and start new parts."""

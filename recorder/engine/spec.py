@@ -43,6 +43,15 @@ class AudioProfile(IntEnum):
     HE_AAC_V2 = 2
 
 
+class AudioField(StrEnum):
+    """An Encode audio field a request may set; a copied audio stream must agree with each one set."""
+
+    PROFILE = "AudioProfile"
+    BITRATE = "AudioBitrate"
+    SAMPLE_RATE = "AudioSampleRate"
+    CHANNELS = "AudioChannels"
+
+
 class RenderMode(IntEnum):
     STRETCH = 0
     CROP = 1
@@ -90,6 +99,8 @@ class FileFormat(StrEnum):
 AUDIO_ONLY_FORMATS = frozenset(
     {FileFormat.MP3, FileFormat.AAC, FileFormat.M4A, FileFormat.WAV, FileFormat.PCM, FileFormat.OPUS}
 )
+# The formats that carry AAC as it is, so a source's AAC packets can be copied into them.
+AAC_FORMATS = frozenset({FileFormat.MP4, FileFormat.HLS, FileFormat.FLV, FileFormat.M4A, FileFormat.AAC})
 
 
 class StorageType(IntEnum):
@@ -136,6 +147,12 @@ class EncodeSpec:
     # Single-stream only (SPEC §7): the request sent neither VideoFps nor VideoBitrate, so an
     # H.264/HEVC source may be remuxed instead of re-encoded. Always False for mixed recording.
     remux_source_video: bool = False
+    # Single-stream only (SPEC §7): with remux_source_video, and every FileFormat in
+    # AAC_FORMATS, a source's AAC (LC, mono or stereo) audio is copied rather than re-encoded
+    # when it agrees with each audio field the request set (``audio_fields_given``: profile
+    # LC, same sample rate, channels, and bitrate in kbps); otherwise it is encoded as usual.
+    remux_source_audio: bool = False
+    audio_fields_given: frozenset[AudioField] = frozenset()  # recorded only with remux_source_video
     # Extension (SPEC §11, system.record's encodeBitRate): the Opus encode's bitrate in bit/s,
     # exact where AudioBitrate has kbps steps and a 32 kbps floor. 0 = AudioBitrate x 1000.
     opus_bitrate_bps: int = 0

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
-from recorder.engine.spec import AudioCodec, AudioProfile, EncodeSpec, FileFormat, RecordMode, VideoCodec
+from recorder.engine.spec import (
+    AAC_FORMATS,
+    AudioCodec,
+    AudioField,
+    AudioProfile,
+    EncodeSpec,
+    FileFormat,
+    RecordMode,
+    VideoCodec,
+)
 from recorder.validation.errors import invalid
 from recorder.validation.reader import Fields, IntRange, check_int, check_one_of
 
@@ -51,7 +61,8 @@ def read_encode(fields: Fields | None, mode: RecordMode) -> EncodeSpec:
     In single-stream mode (the seed, SPEC §2) only VideoFps, VideoBitrate and the audio fields
     apply: the others are validated, then stored as their defaults so the spec says plainly
     what the recording uses. Sending neither VideoFps nor VideoBitrate there asks for the
-    source video as it is (``remux_source_video``, SPEC §7).
+    source video as it is (``remux_source_video``, SPEC §7); the audio fields sent are then
+    recorded (``audio_fields_given``): a source's AAC is copied only if it agrees with them.
     """
     if fields is None:
         fields = Fields({}, "Encode")
@@ -70,10 +81,13 @@ def read_encode(fields: Fields | None, mode: RecordMode) -> EncodeSpec:
     if audio_bitrate is None:
         audio_bitrate = default_audio_bitrate(profile, sample_rate, channels)
     remux = False
+    given: frozenset[AudioField] = frozenset()
     if mode is RecordMode.SINGLE_STREAM:
         width, height = DEFAULTS.video_width, DEFAULTS.video_height
         video_codec, gop = DEFAULTS.video_codec, DEFAULTS.video_gop_seconds
         remux = not (fields.present("VideoFps") or fields.present("VideoBitrate"))
+        if remux:
+            given = frozenset(name for name in AudioField if fields.present(name.value))
     return EncodeSpec(
         video_width=width,
         video_height=height,
@@ -87,8 +101,16 @@ def read_encode(fields: Fields | None, mode: RecordMode) -> EncodeSpec:
         audio_sample_rate=sample_rate,
         audio_channels=channels,
         remux_source_video=remux,
+        audio_fields_given=given,
         opus_bitrate_bps=opus_bitrate,
     )
+
+
+def with_audio_copy(encode: EncodeSpec, formats: tuple[FileFormat, ...]) -> EncodeSpec:
+    """``remux_source_audio``: the video is remuxed and every format carries AAC as it is
+    (whether a source's audio is then copied depends on the source: ``audio_fields_given``)."""
+    copy = encode.remux_source_video and all(file_format in AAC_FORMATS for file_format in formats)
+    return replace(encode, remux_source_audio=copy)
 
 
 def _read_sample_rate(fields: Fields) -> int:

@@ -13,7 +13,7 @@ from recorder.engine.spec import (
     UpdateRecordSpec,
 )
 from recorder.validation.control import read_control
-from recorder.validation.encode import read_encode
+from recorder.validation.encode import read_encode, with_audio_copy
 from recorder.validation.errors import describe, describe_typed, invalid, unmarshal
 from recorder.validation.files import read_file_formats, read_file_name
 from recorder.validation.layout import read_layout
@@ -59,7 +59,7 @@ def parse_start_record(body: object) -> RecordSpec:
         record_mode=mode,
         target_streams=targets,
         exclude_streams=excludes,
-        encode=encode,
+        encode=with_audio_copy(encode, file_formats),
         layout=layout,
         control=control,
         file_formats=file_formats,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from recorder.engine.spec import (
+    AudioField,
     Canvas,
     ControlSpec,
     CustomStorageConfig,
@@ -23,6 +24,8 @@ from recorder.engine.spec import (
     StorageSpec,
     StreamRef,
 )
+from recorder.validation.encode import DEFAULTS as ENCODE_DEFAULTS
+from recorder.validation.encode import default_audio_bitrate
 
 JsonObject = dict[str, object]
 
@@ -71,9 +74,28 @@ def encode_to_json(encode: EncodeSpec, mode: RecordMode) -> JsonObject:
         "AudioSampleRate": encode.audio_sample_rate,
         "AudioChannels": encode.audio_channels,
     }
+    if mode is RecordMode.SINGLE_STREAM and encode.remux_source_video:
+        # Only those sent: a copied source's audio must agree with them, and only with them.
+        # A field not sent holds the default parsing fills in again (a value off its default
+        # in a spec built in code is kept, so a round trip never changes what is recorded).
+        defaults = _audio_defaults(encode)
+        for name in AudioField:
+            if name not in encode.audio_fields_given and audio[name.value] == defaults[name]:
+                del audio[name.value]
     if encode.opus_bitrate_bps:
         audio["OpusBitrateBps"] = encode.opus_bitrate_bps
     return video | audio
+
+
+def _audio_defaults(encode: EncodeSpec) -> dict[AudioField, object]:
+    return {
+        AudioField.PROFILE: int(ENCODE_DEFAULTS.audio_profile),
+        AudioField.SAMPLE_RATE: ENCODE_DEFAULTS.audio_sample_rate,
+        AudioField.CHANNELS: ENCODE_DEFAULTS.audio_channels,
+        AudioField.BITRATE: default_audio_bitrate(
+            encode.audio_profile, encode.audio_sample_rate, encode.audio_channels
+        ),
+    }
 
 
 def layout_to_json(layout: LayoutSpec) -> JsonObject:

@@ -7,12 +7,14 @@ audio samples, packets, split points.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 
 from recorder.engine.media.clock import Pacing
@@ -44,6 +46,7 @@ class RecordingSink:
     video: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (pts, RGB pixels)
     audio: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (pts, (channels, n))
     packets: list[tuple[int | None, int | None, bool, bytes]] = field(default_factory=list)
+    audio_packets: list[tuple[int, bytes]] = field(default_factory=list)  # copied AAC: (pts, payload)
     splits: list[tuple[int, int, int]] = field(default_factory=list)  # counts at each split
     closed: bool = False
     video_bytes: int = 0  # nothing is encoded here
@@ -56,6 +59,11 @@ class RecordingSink:
 
     def write_video_packet(self, packet) -> None:
         self.packets.append((packet.pts, packet.dts, packet.is_keyframe, bytes(packet)))
+
+    def write_audio_packet(self, packet) -> None:
+        assert not self.closed and self.config.remux_audio is not None
+        assert packet.time_base == self.config.remux_audio.time_base and packet.dts == packet.pts
+        self.audio_packets.append((packet.pts, bytes(packet)))
 
     def write_audio(self, frame) -> None:
         assert frame.format.name == "fltp" and frame.sample_rate == self.config.audio.sample_rate
@@ -209,8 +217,6 @@ def make_media_file(
     path: Path, *, seconds=2, size=(96, 64), fps=10, video=True, audio=True, codec="libx264", gop=5
 ) -> Path:
     """A small real file (H.264 + AAC in MP4 by default) with a colour ramp and a tone."""
-    import av
-
     with av.open(str(path), "w") as container:
         video_stream = None
         if video:
@@ -275,3 +281,53 @@ def assert_in_sync(sink, expected_flashes, columns=slice(None)):
     for flash in flashes:
         nearest = min(beeps, key=lambda beep: abs(beep - flash))
         assert abs(nearest - flash) <= tolerance, (flash, beeps)
+
+
+# A live sender: MPEG-TS (H.264 + AAC in ADTS frames) over UDP, in real time.
+SENDER_FPS = 10
+BEEP_SAMPLES = SYNC_RATE // 20
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def send_sync_pattern(url, stop, outage=None):
+    """White frame and beep every whole second, in real time, until ``stop``.
+
+    ``outage``: ``(start, end)`` seconds during which nothing is sent; the timestamps keep
+    following the clock across it, as a camera's do.
+    """
+    with av.open(url, "w", format="mpegts") as container:
+        video = container.add_stream("libx264", rate=SENDER_FPS)
+        video.width, video.height, video.pix_fmt = 96, 64, "yuv420p"
+        video.codec_context.gop_size = SENDER_FPS
+        video.codec_context.options = {"tune": "zerolatency"}
+        audio = container.add_stream("aac", rate=SYNC_RATE, layout="stereo")
+        begin, frame_number, sample = time.monotonic(), 0, 0
+        while not stop.is_set():
+            now = time.monotonic() - begin
+            while sample / SYNC_RATE <= now:
+                if outage is None or not outage[0] <= sample / SYNC_RATE < outage[1]:
+                    container.mux(audio.encode(_beep_frame(sample)))
+                sample += 1024
+            if frame_number / SENDER_FPS <= now:
+                if outage is None or not outage[0] <= frame_number / SENDER_FPS < outage[1]:
+                    level = 255 if frame_number % SENDER_FPS == 0 else 40
+                    pixels = np.full((64, 96, 3), level, dtype=np.uint8)
+                    frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                    frame.pts = frame_number
+                    container.mux(video.encode(frame))
+                frame_number += 1
+            time.sleep(0.002)
+
+
+def _beep_frame(sample):
+    positions = np.arange(sample, sample + 1024)
+    beep = (positions % SYNC_RATE) < BEEP_SAMPLES
+    wave = np.where(beep, 0.5 * np.sin(2 * np.pi * 1000 * positions / SYNC_RATE), 0).astype(np.float32)
+    frame = av.AudioFrame.from_ndarray(np.stack([wave, wave]), format="fltp", layout="stereo")
+    frame.sample_rate, frame.pts = SYNC_RATE, sample
+    return frame

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 
 import pytest
 
 from recorder.engine.spec import (
     AlternateImageFillMode,
+    AudioField,
     AudioProfile,
     Canvas,
     ControlSpec,
@@ -1094,6 +1096,55 @@ def test_it_remuxes_single_streams_only_when_neither_fps_nor_bitrate_is_sent(enc
 
     assert single.encode.remux_source_video is remux
     assert mixed.encode.remux_source_video is False
+
+
+@pytest.mark.parametrize(
+    ("edits", "copy", "given"),
+    [
+        ({}, True, set()),
+        (
+            {
+                "Encode": {"AudioSampleRate": 44_100, "AudioBitrate": 64},
+                "FileFormatConfig.FileFormat": ["FLV"],
+            },
+            True,
+            {AudioField.SAMPLE_RATE, AudioField.BITRATE},
+        ),
+        ({"Control.MediaType": 1, "FileFormatConfig.FileFormat": ["M4A", "AAC", "HLS"]}, True, set()),
+        ({"Control.MediaType": 1, "FileFormatConfig.FileFormat": ["M4A", "OPUS"]}, False, set()),
+        ({"Control.MediaType": 1, "FileFormatConfig.FileFormat": ["MP3"]}, False, set()),
+        ({"Encode": {"VideoFps": 15, "AudioChannels": 1}}, False, set()),
+    ],
+)
+def test_it_lets_a_remuxed_single_stream_copy_its_aac_when_every_format_carries_it(edits, copy, given):
+    plain = {"Encode": {}, "Control.EnableSyncUpload": False}
+    spec = parse_start_record(body("single", plain | edits))
+
+    assert spec.encode.remux_source_audio is copy
+    assert spec.encode.audio_fields_given == given
+    assert parse_start_record(body("vertical", plain | edits)).encode.remux_source_audio is False
+
+
+def test_it_keeps_only_the_audio_fields_sent_when_a_remuxed_spec_is_stored():
+    spec = parse_start_record(body("single", {"Encode": {"AudioChannels": 1, "AudioProfile": 0}}))
+    assert spec.encode.remux_source_audio
+    stored = record_spec_to_json(spec, include_secrets=True)
+
+    assert {key for key in stored["Encode"] if key.startswith("Audio")} == {
+        "AudioCodec",
+        "AudioChannels",
+        "AudioProfile",
+    }  # the others are the defaults a copied source need not agree with
+    assert parse_start_record(stored) == spec
+    assert spec.encode.audio_fields_given == {AudioField.CHANNELS, AudioField.PROFILE}
+    assert spec.encode.audio_bitrate_kbps == 64  # derived for one channel, as before
+
+    # A spec built in code, with a rate off its default but not marked as sent: kept.
+    built = replace(
+        spec, encode=replace(spec.encode, audio_sample_rate=44_100, audio_fields_given=frozenset())
+    )
+    again = parse_start_record(record_spec_to_json(built, include_secrets=True))
+    assert (again.encode.audio_sample_rate, again.encode.audio_channels) == (44_100, 1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ class AudioBuffer:
         """The first sample still held (None: nothing held)."""
         return self._chunks[0].position if self._chunks else None
 
+    def clear(self) -> None:
+        """Forget everything held (the stream's audio is copied from now on)."""
+        self._chunks.clear()
+        self._end = None
+
     def write(self, item: AudioItem) -> None:
         if self._end is not None and item.position < self._end:
             self._truncate(item.position)

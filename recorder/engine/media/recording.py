@@ -24,6 +24,7 @@ from recorder.engine.media.pipeline.runner import Publish, Runner, Stop, Unpubli
 from recorder.engine.media.pipeline.single import SingleStreamProducer
 from recorder.engine.media.room import PublishedStream, Room
 from recorder.engine.media.sources import Source, SourceConfig, make_source
+from recorder.engine.media.sources.aac_copy import AudioCopyRule
 from recorder.engine.outputs_api import OutputFactory
 from recorder.engine.spec import RecordMode, RecordSpec
 
@@ -75,6 +76,9 @@ class Recording:
             channels=encode.audio_channels,
             decode_video=not spec.audio_only,
             copy_video=spec.record_mode is RecordMode.SINGLE_STREAM and encode.remux_source_video,
+            copy_audio=AudioCopyRule.of(encode)
+            if spec.record_mode is RecordMode.SINGLE_STREAM and encode.remux_source_audio
+            else None,
         )
         self.room = Room(
             lambda stream: source_maker(stream, self.clock, self.source_config),

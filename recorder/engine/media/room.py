@@ -2,7 +2,7 @@
 
 A stream is *published* (a room event from the parent process) and, when the task records it,
 gets a ``Source`` and the per-stream stores the pipeline reads: a ``FrameStore`` for video,
-an ``AudioBuffer`` for audio, a queue of packets for copied video. Which streams are recorded
+an ``AudioBuffer`` for audio, queues of packets for copied video and copied audio. Which streams are recorded
 is the layout selection's rule (``recorded_streams``): TargetStreams or every stream, minus
 ExcludeStreams, the first 17 by publish order.
 
@@ -25,6 +25,7 @@ from recorder.engine.media.clock import US_PER_SECOND
 from recorder.engine.media.framestore import FrameStore
 from recorder.engine.media.sources import (
     AudioItem,
+    AudioPacketItem,
     EndItem,
     MediaItem,
     PacketItem,
@@ -69,6 +70,7 @@ class StreamSlot:
     frames: FrameStore = field(default_factory=FrameStore)
     audio: AudioBuffer = field(init=False)
     packets: deque[PacketItem] = field(default_factory=deque)
+    audio_packets: deque[AudioPacketItem] = field(default_factory=deque)
     ended: bool = False  # the source's EndItem was drained
     first_media_time: int | None = None  # task time (µs) of the first item drained
     last_media_time: int | None = None  # task time (µs) of the newest item drained
@@ -131,10 +133,21 @@ class StreamSlot:
                 self.audio.write(item)
                 start = item.position * US_PER_SECOND // sample_rate
                 end = item.end * US_PER_SECOND // sample_rate
+            elif isinstance(item, AudioPacketItem):
+                self._queue_audio_packet(item)
+                start, end = item.time, item.end_time
             else:
                 self.packets.append(item)
                 start = end = item.time
             self._note(start, end)
+
+    def _queue_audio_packet(self, item: AudioPacketItem) -> None:
+        """Queue a copied audio packet; one placed earlier than packets still queued (the
+        source was re-aligned earlier) replaces them, as newer decoded audio does."""
+        queued = self.audio_packets
+        while queued and queued[-1].time >= item.time:
+            queued.pop()
+        queued.append(item)
 
     def media_beyond(self, task_time: int, sample_rate: int) -> bool:
         """Whether media at or after ``task_time`` has arrived (drained, or held back)."""
@@ -248,6 +261,7 @@ class Room:
                 slot.source.close()
                 slot.source = None
                 slot.frames.clear()
+                slot.audio_packets.clear()
         return [self._slots[key] for key in keys]
 
     @property
@@ -270,6 +284,6 @@ def _starts_at(item: MediaItem, sample_rate: int) -> int:
     """Task time (µs) at which an item's media starts; an end marker is never held back."""
     if isinstance(item, AudioItem):
         return item.position * US_PER_SECOND // sample_rate
-    if isinstance(item, VideoItem | PacketItem):
+    if isinstance(item, VideoItem | PacketItem | AudioPacketItem):
         return item.time
     return -1

@@ -7,7 +7,8 @@ always an IDR frame) and carries its own AAC priming, and its timestamps start a
 The part's *origin* is the task-timeline time its file starts at. Frames are rebased onto
 the part (``pts - origin``); for outputs with video the origin lies on the video frame grid,
 so video timestamps stay whole frame numbers. Media before the origin (the few audio samples
-a split can leave behind when audio runs slightly behind video) is cut off.
+a split can leave behind when audio runs slightly behind video) is cut off; a copied AAC
+packet cannot be cut, so one that starts before the origin is left out.
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from typing import TYPE_CHECKING
 
 import av
 
-from recorder.engine.output.encoders import AudioEncoder, AudioKind, RemuxSource, VideoEncoder
+from recorder.engine.output.encoders import (
+    AudioCopySource,
+    AudioEncoder,
+    AudioKind,
+    RemuxSource,
+    VideoEncoder,
+)
 from recorder.engine.output.muxers import Muxer, MuxInputs, PacketTiming, PartTarget, open_muxer
-from recorder.engine.output.muxers.base import FinishJob, MediaKind
+from recorder.engine.output.muxers.base import AudioSource, FinishJob, MediaKind
 from recorder.engine.output.naming import random_hex
 from recorder.engine.output.plan import OutputPlan, video_codec_name
 from recorder.engine.outputs_api import OutputConfig, OutputEvent
@@ -43,15 +50,21 @@ class Part:
         elif plan.needs_video and config.video is not None:
             self._video_encoder = VideoEncoder(config.video)
         self._audio_encoders: dict[AudioKind, AudioEncoder] = {}
-        if config.audio is not None:
+        self._audio_copy: AudioCopySource | None = None
+        if config.remux_audio is not None:
+            self._audio_copy = AudioCopySource(config.remux_audio)
+        elif config.audio is not None:
             self._audio_encoders = {kind: AudioEncoder(kind, config.audio) for kind in plan.audio_kinds}
+        audio_sources: dict[AudioKind, AudioSource] = dict(self._audio_encoders)
+        if self._audio_copy is not None:
+            audio_sources["aac"] = self._audio_copy
         self._video_end = Fraction(0)  # seconds into the part, for the fallback duration
-        self._audio_samples = 0
+        self._audio_end = Fraction(0)
         self._last_video_pts: int | None = None
         self.video_bytes = 0  # compressed video of this part (encoded or copied)
         self.muxers: list[Muxer] = []
         self._video_muxers: list[Muxer] = []
-        self._audio_muxers: dict[AudioKind, list[Muxer]] = {kind: [] for kind in self._audio_encoders}
+        self._audio_muxers: dict[AudioKind, list[Muxer]] = {kind: [] for kind in audio_sources}
         clock_start_ms = config.naming.clock_start_ms
         start_time_ms = (
             clock_start_ms if clock_start_ms is not None else config.naming.start_time_ms
@@ -70,7 +83,7 @@ class Part:
                 video=video_source if planned.video else None,
                 video_codec=video_codec_name(config),
                 video_size=_video_size(config),
-                audio=self._audio_encoders[planned.audio] if planned.audio else None,
+                audio=audio_sources[planned.audio] if planned.audio else None,
             )
             muxer = open_muxer(planned.file_format, target, inputs, sync_upload=config.naming.sync_upload)
             self.muxers.append(muxer)
@@ -121,11 +134,25 @@ class Part:
         if first < 0:
             frame = _without_first_samples(frame, -first)
             first = 0
-        self._audio_samples = max(self._audio_samples, first + frame.samples)
+        self._audio_end = max(self._audio_end, Fraction(first + frame.samples, audio.sample_rate))
         events: list[OutputEvent] = []
         for kind, encoder in self._audio_encoders.items():
             events += self._route("audio", self._audio_muxers[kind], encoder.encode(frame, first))
         return events
+
+    def write_audio_packet(self, packet: MediaPacket) -> list[OutputEvent]:
+        """Mux one copied AAC packet (``pts`` = its first sample on the task timeline)."""
+        copy = self._audio_copy
+        if copy is None or packet.pts is None:
+            return []
+        time_base = copy.remux.time_base
+        pts = packet.pts - round(self.origin / time_base)
+        if pts < 0 or pts * time_base < self._audio_end:
+            return []  # before this part (it belongs to the previous one), or overlapping it
+        duration = packet.duration or 0
+        self._audio_end = (pts + duration) * time_base
+        timing = PacketTiming(pts, pts, duration, time_base)
+        return self._mux_all("audio", self._audio_muxers["aac"], packet, timing)
 
     def finish(self) -> tuple[list[OutputEvent], list[FinishJob]]:
         """Flush the encoders, close every container; the finishing jobs are returned."""
@@ -134,6 +161,8 @@ class Part:
             events += self._route("video", self._video_muxers, self._video_encoder.flush())
         if self._remux is not None:
             self._remux.close()
+        if self._audio_copy is not None:
+            self._audio_copy.close()
         for kind, encoder in self._audio_encoders.items():
             events += self._route("audio", self._audio_muxers[kind], encoder.flush())
         jobs: list[FinishJob] = []
@@ -144,10 +173,7 @@ class Part:
         return events, jobs
 
     def written_duration_ms(self) -> int:
-        audio_end = Fraction(0)
-        if self.config.audio is not None:
-            audio_end = Fraction(self._audio_samples, self.config.audio.sample_rate)
-        return round(max(self._video_end, audio_end) * 1000)
+        return round(max(self._video_end, self._audio_end) * 1000)
 
     def _route(self, kind: MediaKind, muxers: list[Muxer], packets: list[MediaPacket]) -> list[OutputEvent]:
         events: list[OutputEvent] = []

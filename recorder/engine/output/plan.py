@@ -8,7 +8,9 @@
 - An output with nothing to carry (an audio format for a stream without audio, any format
   for a stream with neither) is skipped with a warning, as is FLV for HEVC when the
   bundled FFmpeg cannot write enhanced FLV.
-- AAC is encoded once for every output that carries it; so are MP3, Opus and PCM.
+- AAC is encoded once for every output that carries it; so are MP3, Opus and PCM. Copied AAC
+  (``remux_audio``) is muxed as it is into every output that carries AAC; the pipeline copies
+  only when every requested format does, and any other output is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def video_codec_name(config: OutputConfig) -> str:
 
 def plan_outputs(config: OutputConfig) -> OutputPlan:
     has_video = config.video is not None or config.remux_video is not None
-    has_audio = config.audio is not None
+    has_audio = config.audio is not None or config.remux_audio is not None
     outputs: list[PlannedOutput] = []
     warnings: list[str] = []
     for file_format in dict.fromkeys(config.formats):
@@ -74,6 +76,9 @@ def plan_outputs(config: OutputConfig) -> OutputPlan:
         video = has_video and not file_format.audio_only
         if audio is None and not video:
             warnings.append(f"{file_format.value} skipped: the recording has no {_missing(file_format)}")
+            continue
+        if config.remux_audio is not None and audio != "aac":
+            warnings.append(f"{file_format.value} skipped: the copied AAC audio cannot be written as {audio}")
             continue
         if (
             file_format is FileFormat.FLV

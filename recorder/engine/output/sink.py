@@ -10,6 +10,8 @@ empty. The task timeline time a part starts at (its origin) is:
 - after ``split``: where the written video ends (the next frame number), or where the audio
   ends when there is no video. For copied (remuxed) video the split waits for the next
   keyframe, since a part must start with one; audio keeps going to the old part until then.
+  Copied AAC packets (``write_audio_packet``) are routed like encoded audio; a part without
+  video that ends after one ends where its last packet does.
 
 The sink takes frames with the timing ``outputs_api`` describes and leaves them as they
 were (their pts and picture type are restored after encoding).
@@ -92,6 +94,15 @@ class RecordingOutputs:
         part = self._current_part(Fraction(frame.pts, audio.sample_rate))
         self._emit(part.write_audio(frame))
         self._audio_next = Fraction(frame.pts + frame.samples, audio.sample_rate)
+        self._deliver_finished()
+
+    def write_audio_packet(self, packet: MediaPacket) -> None:
+        remux = self.config.remux_audio
+        if remux is None or packet.pts is None:
+            return
+        part = self._current_part(packet.pts * remux.time_base)
+        self._emit(part.write_audio_packet(packet))
+        self._audio_next = (packet.pts + (packet.duration or 0)) * remux.time_base
         self._deliver_finished()
 
     def split(self) -> None:

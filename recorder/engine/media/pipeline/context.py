@@ -25,6 +25,7 @@ from recorder.engine.outputs_api import (
     OutputEvent,
     OutputFactory,
     OutputSink,
+    RemuxAudio,
     RemuxVideo,
     StreamLabel,
     VideoOutput,
@@ -100,6 +101,7 @@ class RecordingContext:
         streams: tuple[StreamLabel, ...],
         user: tuple[str, StreamType] | None = None,
         remux: RemuxVideo | None = None,
+        remux_audio: RemuxAudio | None = None,
     ) -> OutputSink:
         spec = self.spec
         encode = spec.encode
@@ -122,7 +124,7 @@ class RecordingContext:
                 encode.audio_profile,
                 opus_bitrate_bps=encode.opus_bitrate_bps,
             )
-            if audio
+            if audio and remux_audio is None
             else None
         )
         config = OutputConfig(
@@ -134,6 +136,7 @@ class RecordingContext:
             spool_dir=self.spool_dir,
             split_seconds=self.settings.split_seconds,
             remux_video=remux,
+            remux_audio=remux_audio if audio else None,
         )
         return self.output_factory(config, self._forward)
 

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from recorder.engine.media.sources.base import Source, SourceConfig, SourceInfo, SourceState
 from recorder.engine.media.sources.factory import UnsupportedSourceError, make_source
-from recorder.engine.media.sources.items import AudioItem, EndItem, MediaItem, PacketItem, VideoItem
+from recorder.engine.media.sources.items import (
+    AudioItem,
+    AudioPacketItem,
+    EndItem,
+    MediaItem,
+    PacketItem,
+    VideoItem,
+)
 
 __all__ = [
     "AudioItem",
+    "AudioPacketItem",
     "EndItem",
     "MediaItem",
     "PacketItem",

@@ -4,6 +4,9 @@ Files and HTTP are paced: read at their native rate as live sources, by pts agai
 clock (the ``Source`` base does the waiting). The ``loop`` option restarts a file at its end
 with continuous timestamps. Live protocols reconnect with backoff when they fail or end;
 a file that is missing or corrupt ends the source (retrying cannot help).
+
+In a single-stream remux, H.264/HEVC video is handed over as packets (``copy_video``), and so
+is AAC audio that may be copied (``copy_audio``, ``aac_copy``); everything else is decoded.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import av
 from av.container import InputContainer
 
 from recorder.engine.media.clock import US_PER_SECOND, TaskClock, to_microseconds
+from recorder.engine.media.sources.aac_copy import AacCopier, copied_aac
 from recorder.engine.media.sources.av_options import (
     FILE_SCHEME,
     LIVE_SCHEMES,
@@ -29,6 +33,7 @@ from recorder.engine.media.sources.av_options import (
 from recorder.engine.media.sources.base import (
     PermanentSourceError,
     RawAudio,
+    RawAudioPacket,
     RawMedia,
     RawPacket,
     RawVideo,
@@ -37,6 +42,7 @@ from recorder.engine.media.sources.base import (
     describe_error,
 )
 from recorder.engine.media.sources.decode_times import DecodeTimes
+from recorder.engine.media.sources.items import AAC_FRAME_SAMPLES
 from recorder.engine.outputs_api import RemuxVideo
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ class AvSource(Source):
         self.scheme = scheme_of(url)
         self.loop = bool(options.get("loop")) and self.scheme not in LIVE_SCHEMES
         self.paced = self.scheme not in LIVE_SCHEMES
+        self._aac_copier: AacCopier | None = None  # this session copies its AAC
         super().__init__(name, clock, config)
 
     def _retry_after_end(self) -> bool:
@@ -86,6 +93,8 @@ class AvSource(Source):
             raise PermanentSourceError("the source has neither audio nor video")
         video = video if self.config.decode_video else None
         remux = self._remux(video) if video is not None and self.config.copy_video else None
+        self._aac_copier = self._copier(audio)
+        self._update_info(copied_audio=self._aac_copier.remux if self._aac_copier is not None else None)
         streams = [s for s in (video, audio) if s is not None]
         if not streams:
             raise PermanentSourceError("the source has no audio, and the task records audio only")
@@ -97,6 +106,7 @@ class AvSource(Source):
                 container,
                 streams,
                 video=video,
+                audio=audio,
                 remux=remux,
                 decode_times=decode_times,
                 loop_offset=loop_offset,
@@ -120,17 +130,20 @@ class AvSource(Source):
         streams: list[av.VideoStream | av.AudioStream],
         *,
         video: av.VideoStream | None,
+        audio: av.AudioStream | None,
         remux: RemuxVideo | None,
         decode_times: DecodeTimes,
         loop_offset: int,
     ) -> Iterator[RawMedia]:
-        """One pass over the input: decoded frames, or copied video packets."""
+        """One pass over the input: decoded frames, copied video and copied AAC packets."""
         for packet in container.demux(streams):
             if self.stopping:
                 return
             if remux is not None and packet.stream is video:
                 for ready in decode_times.push(packet):
                     yield from _copied(ready, loop_offset, remux)
+            elif self._aac_copier is not None and packet.stream is audio:
+                yield from self._copied_audio(packet, loop_offset)
             else:
                 yield from _decoded(packet, loop_offset)
         if remux is not None:
@@ -150,6 +163,29 @@ class AvSource(Source):
         if audio is not None:
             changes["audio_codec"] = audio.codec_context.name
         self._update_info(**changes)
+
+    def _copier(self, audio: av.AudioStream | None) -> AacCopier | None:
+        rule = self.config.copy_audio
+        if rule is None or audio is None:
+            return None
+        remux = copied_aac(audio.codec_context, rule)
+        return None if remux is None else AacCopier(remux, rule, audio.codec_context.bit_rate or 0)
+
+    def _copied_audio(self, packet: av.Packet[Any], loop_offset: int) -> Iterator[RawMedia]:
+        copier = self._aac_copier
+        if copier is None or not packet.size:
+            return
+        frame = copier.frame(packet)
+        if frame is None:
+            logger.info("source %s: its audio can no longer be copied; decoded from here on", self.name)
+            self._aac_copier = None
+            self._update_info(copied_audio=None)
+            yield from _decoded(packet, loop_offset)
+            return
+        time = None
+        if packet.pts is not None and packet.time_base is not None:
+            time = to_microseconds(packet.pts, packet.time_base) + loop_offset
+        yield RawAudioPacket(frame, time, copier.remux)
 
     def _remux(self, video: av.VideoStream) -> RemuxVideo | None:
         codec = COPYABLE_CODECS.get(video.codec_context.name)
@@ -199,6 +235,8 @@ def _end_time(raw: RawMedia) -> int:
         return 0
     if isinstance(raw, RawAudio):
         return raw.time + raw.frame.samples * US_PER_SECOND // max(raw.frame.sample_rate, 1)
+    if isinstance(raw, RawAudioPacket):
+        return raw.time + AAC_FRAME_SAMPLES * US_PER_SECOND // raw.remux.sample_rate
     duration = raw.packet.duration if isinstance(raw, RawPacket) else raw.frame.duration
     time_base = raw.packet.time_base if isinstance(raw, RawPacket) else raw.frame.time_base
     if duration and time_base is not None:

@@ -27,9 +27,10 @@ import av
 
 from recorder.engine.media.align import Aligner, MediaKind
 from recorder.engine.media.clock import US_PER_SECOND, TaskClock, from_microseconds
+from recorder.engine.media.sources.aac_copy import AacPlacer, AudioCopyRule
 from recorder.engine.media.sources.audio_intake import AudioIntake
 from recorder.engine.media.sources.items import EndItem, MediaItem, PacketItem, VideoItem
-from recorder.engine.outputs_api import RemuxVideo
+from recorder.engine.outputs_api import RemuxAudio, RemuxVideo
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class SourceInfo:
     height: int | None = None
     fps: float | None = None
     error: str = ""  # the last error, safe to show (no URL, no credentials)
+    copied_audio: RemuxAudio | None = None  # the session hands its AAC over as packets
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class SourceConfig:
     channels: int = 2
     decode_video: bool = True  # False in audio-only tasks: video is not even decoded
     copy_video: bool = False  # deliver H.264/HEVC video as packets (single-stream remux)
+    copy_audio: AudioCopyRule | None = None  # deliver AAC the rule accepts as packets (aac_copy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,14 @@ class RawPacket:
     remux: RemuxVideo
 
 
-RawMedia = RawVideo | RawAudio | RawPacket
+@dataclass(frozen=True, slots=True)
+class RawAudioPacket:
+    packet: av.Packet[Any]  # one raw AAC frame
+    time: int | None  # source time, µs; None: continues the previous packet
+    remux: RemuxAudio
+
+
+RawMedia = RawVideo | RawAudio | RawPacket | RawAudioPacket
 
 
 class PermanentSourceError(Exception):
@@ -114,6 +124,7 @@ class Source(ABC):
         self._thread = threading.Thread(target=self._main, name=f"source-{name}", daemon=True)
         self._aligner = Aligner(clock, paced=self.paced)
         self._audio = AudioIntake(config.sample_rate, config.channels)
+        self._aac = AacPlacer()
         self._info = SourceInfo()
         self._ended = False
         self._had_media = False
@@ -226,6 +237,7 @@ class Source(ABC):
                 failures += 1
                 self._aligner.restart()
                 self._audio.reset()
+                self._aac.reset()
                 self._stop.wait(delay)
         except Exception:  # a bug in a source must not take the recording down
             logger.exception("source %s crashed", self.name)
@@ -245,6 +257,11 @@ class Source(ABC):
             audio_time = None if raw.time is None else self._aligner.align(MediaKind.AUDIO, raw.time)
             for item in self._audio.push(raw.frame, audio_time):
                 self._deliver(item, item.position * US_PER_SECOND // self.config.sample_rate)
+        elif isinstance(raw, RawAudioPacket):
+            audio_time = None if raw.time is None else self._aligner.align(MediaKind.AUDIO, raw.time)
+            packet_item = self._aac.place(raw.packet, raw.remux, audio_time)
+            if packet_item is not None:
+                self._deliver(packet_item, packet_item.time)
         else:
             task_time = self._aligner.align(MediaKind.VIDEO, raw.time)
             self._deliver(_rebased(raw, task_time), task_time)

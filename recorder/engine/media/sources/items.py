@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from recorder.engine.layout import Placement, ScaledFrame
 from recorder.engine.layout.yuv import YuvFrame
-from recorder.engine.outputs_api import RemuxVideo
+from recorder.engine.media.clock import US_PER_SECOND
+from recorder.engine.outputs_api import RemuxAudio, RemuxVideo
 
 if TYPE_CHECKING:
     import av
+
+AAC_FRAME_SAMPLES: Final = 1024  # per AAC LC frame (the 960-sample variant is not copied)
 
 
 @dataclass(slots=True)
@@ -60,8 +63,27 @@ class PacketItem:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioPacketItem:
+    """One copied AAC frame at sample ``position`` (at ``remux.sample_rate``) on the task
+    timeline; the packet's pts and dts are that position, in 1/sample_rate."""
+
+    position: int
+    packet: av.Packet[Any]
+    remux: RemuxAudio
+
+    @property
+    def time(self) -> int:
+        """Task time (µs) of its first sample."""
+        return self.position * US_PER_SECOND // self.remux.sample_rate
+
+    @property
+    def end_time(self) -> int:
+        return (self.position + AAC_FRAME_SAMPLES) * US_PER_SECOND // self.remux.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
 class EndItem:
     """The source ended for good (a file without loop, an HTTP stream that finished)."""
 
 
-MediaItem = VideoItem | AudioItem | PacketItem | EndItem
+MediaItem = VideoItem | AudioItem | PacketItem | AudioPacketItem | EndItem

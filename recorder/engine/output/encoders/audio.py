@@ -144,6 +144,18 @@ class AudioEncoder:
         self._next_pts: int | None = None
         self.samples_encoded = 0  # at the encoder's rate
 
+    @property
+    def sample_rate(self) -> int:
+        return self.audio.sample_rate
+
+    @property
+    def channels(self) -> int:
+        return self.audio.channels
+
+    @property
+    def profile_used(self) -> AudioProfile | None:
+        return self.setup.profile_used
+
     def add_to(self, container: OutputContainer) -> AudioStream:
         """A stream in ``container`` that carries this encode's packets."""
         stream = container.add_stream_from_template(self.template)

@@ -11,19 +11,20 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 import av
 
-from recorder.engine.output.encoders import AudioEncoder
 from recorder.engine.output.muxers.finish import finish_output
 from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout
 from recorder.engine.output.muxers.target import PartTarget
 from recorder.engine.output.probe import MediaFacts, PcmLayout
 from recorder.engine.outputs_api import OutputEvent
-from recorder.engine.spec import FileFormat
+from recorder.engine.spec import AudioProfile, FileFormat
 
 if TYPE_CHECKING:
+    from av.audio.stream import AudioStream
     from av.container import OutputContainer
     from av.stream import Stream
     from av.video.stream import VideoStream
 
+    from recorder.engine.output.encoders import AudioKind
     from recorder.engine.output.encoders.stream import MediaPacket
 
 HEVC_MP4_TAG: Final = "hvc1"  # parameter sets in the sample entry only: what Safari plays
@@ -39,12 +40,30 @@ class VideoSource(Protocol):
     def add_to(self, container: OutputContainer) -> VideoStream: ...
 
 
+class AudioSource(Protocol):
+    """An audio encode or copied AAC: can add a stream carrying its packets."""
+
+    @property
+    def kind(self) -> AudioKind: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def profile_used(self) -> AudioProfile | None: ...
+
+    def add_to(self, container: OutputContainer) -> AudioStream: ...
+
+
 @dataclass(frozen=True)
 class MuxInputs:
     video: VideoSource | None
     video_codec: str  # "h264" / "h265" / "" (what FileInfo reports)
     video_size: tuple[int, int]
-    audio: AudioEncoder | None
+    audio: AudioSource | None
 
 
 @dataclass(frozen=True)
@@ -167,7 +186,7 @@ class ContainerMuxer(Muxer):
 
     def pcm_layout(self) -> PcmLayout | None:
         audio = self.inputs.audio
-        return None if audio is None else PcmLayout(audio.audio.sample_rate, audio.audio.channels)
+        return None if audio is None else PcmLayout(audio.sample_rate, audio.channels)
 
     def fallback_facts(self) -> MediaFacts:
         """What we know without reading the file, if reading it back fails."""
@@ -181,7 +200,7 @@ class ContainerMuxer(Muxer):
             audio_codec=audio.kind if audio is not None else "",
             width=width,
             height=height,
-            aac_profile=audio.setup.profile_used if audio is not None else None,
+            aac_profile=audio.profile_used if audio is not None else None,
         )
 
 
