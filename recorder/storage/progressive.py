@@ -33,6 +33,7 @@ from django.utils import timezone
 from recorder.engine.output.naming import safe_component
 from recorder.engine.upload.client import make_client
 from recorder.engine.upload.errors import UploadError
+from recorder.engine.upload.phases import mark
 from recorder.engine.upload.progressive import (
     NotAssembledError,
     PayloadReader,
@@ -120,7 +121,9 @@ def finish(
     progressive = ProgressiveUpload.objects.filter(upload=row, state__in=FINISHED_STATES).first()
     if progressive is None:
         return None
+    mark(log, "finish_started", row.pk)
     _registry.close(progressive.pk)
+    mark(log, "sender_stopped", row.pk)
     transfer = _transfer(destination, should_stop)
     final = Path(row.local_path)
     try:
@@ -152,6 +155,7 @@ def _finish(
         held = transfer.held_parts(progressive.temp_key, progressive.multipart_id)
         if held is None:
             raise NotAssembledError("the storage no longer knows the multipart upload")
+        mark(log, "parts_listed", progressive.upload_id)
         sent = 0
 
         def on_part(number: int, etag: str) -> None:
@@ -171,11 +175,14 @@ def _finish(
     if progressive.state == ProgressiveState.ASSEMBLED:
         transfer.copy(progressive.temp_key, key)
         _set_state(pk, ProgressiveState.COPIED)
+        mark(log, "copied", progressive.upload_id)
     stored = transfer.head(key)
     if stored is None or stored[0] != size:
         raise NotAssembledError(f"the copy under the final key is {stored}, the file has {size} bytes")
+    mark(log, "final_checked", progressive.upload_id)
     transfer.delete(progressive.temp_key)
     _set_state(pk, ProgressiveState.DONE)
+    mark(log, "temporary_deleted", progressive.upload_id)
     on_progress(size)
     return Stored(transfer.target.full_key(key), size, stored[1])
 

@@ -17,6 +17,7 @@ the part MD5s of the final file's ranges (a part sent from bytes that differ is 
 from __future__ import annotations
 
 import bisect
+import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,10 @@ from botocore.exceptions import ClientError
 from recorder.engine.output.muxers.mp4_layout import FragmentScanner
 from recorder.engine.upload.checksums import bytes_md5, clean_etag, content_md5, file_md5, multipart_etag
 from recorder.engine.upload.errors import UploadError
+from recorder.engine.upload.phases import mark
 from recorder.engine.upload.transfer import MAX_PARTS, MIN_PART_SIZE, Stored, Transfer
+
+log = logging.getLogger(__name__)
 
 TEMPORARY_PREFIX: Final = ".incomplete-"  # final keys never start with a dot (naming.safe_component)
 
@@ -196,6 +200,7 @@ class ProgressiveTransfer(Transfer):
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload-assemble") as pool:
             digests = dict(zip(range(1, count + 1), pool.map(digest_of, range(1, count + 1)), strict=True))
             missing = [n for n in range(1, count + 1) if held.get(n) != digests[n].hex()]
+            mark(log, "final_file_hashed", temp_key)
 
             def send(number: int) -> str:
                 offset, length = final_part_range(number, chunk, payload_offset, size)
@@ -206,6 +211,7 @@ class ProgressiveTransfer(Transfer):
 
             for number, etag in zip(missing, pool.map(send, missing), strict=True):
                 on_part(number, etag)
+        mark(log, "parts_sent", temp_key)
         parts = [{"PartNumber": n, "ETag": f'"{digests[n].hex()}"'} for n in range(1, count + 1)]
         full_key = self.target.full_key(temp_key)
         self._guarded(
@@ -213,8 +219,10 @@ class ProgressiveTransfer(Transfer):
                 Bucket=self.target.bucket, Key=full_key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
         )
+        mark(log, "completed", temp_key)
         expected = multipart_etag(digests[n] for n in range(1, count + 1))
         stored = self.head(temp_key)
+        mark(log, "verified", temp_key)
         if stored != (size, expected):
             raise NotAssembledError(f"the temporary object is {stored}, the final file ({size}, {expected})")
         return Stored(full_key, size, expected)
