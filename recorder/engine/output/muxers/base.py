@@ -115,6 +115,7 @@ class ContainerMuxer(Muxer):
         self.inputs = inputs
         self.muxer_name = muxer_name
         self.video_tag = video_tag
+        self.final_key: str | None = None  # the key decided when opened (else named when finished)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.container: OutputContainer = av.open(
             str(path), "w", format=muxer_name, options=dict(options or {})
@@ -158,6 +159,7 @@ class ContainerMuxer(Muxer):
             finalised.path,
             fallback=self.fallback_facts(),
             pcm=self.pcm_layout(),
+            final_key=self.final_key,
             layout=finalised.layout,
         )
 
