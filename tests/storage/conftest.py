@@ -16,6 +16,7 @@ from recorder.dispatch.local import LocalDispatcher
 from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.storage import intake
 from recorder.storage.service import UploadService
+from tests.storage.growing_mp4 import noise_mp4
 from tests.storage.s3_server import S3Server
 
 
@@ -67,3 +68,10 @@ def dispatcher(spool: Spool) -> Iterator[LocalDispatcher]:
         process = running._processes[task_pk]
         process.kill()
         process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def noise(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fragmented MP4 of about 27 MB in 7 fragments: parts 2..5 of 5 MiB while recording, then
+    the tail (progressive-upload tests)."""
+    return noise_mp4(tmp_path_factory.mktemp("noise") / "noise.mp4", 70)
