@@ -59,17 +59,16 @@ PHASE_LOGGERS = (
     "recorder.engine.upload.progressive",
 )
 PHASES: dict[str, str] = {  # mark -> column
-    "file_finished": "file",  # stop -> file_finished persisted (the recorder's finish)
+    "file_emitted": "finish",  # stop -> the recorder wrote file_finished (its finish of the MP4)
+    "file_finished": "file",  # -> file_finished persisted (the dispatcher's side, the queue row)
     "worker_started": "claim",  # queued, claimed, the worker running
     "sender_stopped": "sender",  # parts of the sender still on their way waited for
-    "parts_listed": "list",
-    "final_file_hashed": "hash",
-    "parts_sent": "send",  # part 1 and the tail
-    "completed": "complete",
-    "verified": "verify",
-    "copied": "copy",
-    "final_checked": "head",
-    "temporary_deleted": "delete",
+    "parts_listed": "list",  # ListParts (part 1 and the tail already on their way)
+    "parts_sent": "send",  # part 1, the tail, any part that failed its check
+    "completed": "complete",  # CompleteMultipartUpload
+    "verified": "verify",  # direct: HEAD of the final key
+    "copied": "copy",  # {Duration}: server-side copy to the final key, with its HEAD
+    "finished": "done",  # the temporary key deleted, the row done
     "upload_done": "event",  # upload_done persisted
 }
 
@@ -175,9 +174,10 @@ def claimed_s1_task(endpoint: str, bucket: str, pattern: str | None) -> Any:
     return task
 
 
-def record(task: Any, wanted_seconds: float) -> float:
+def record(task: Any, wanted_seconds: float, marks: dict[str, float]) -> float:
     """Run the recorder as the dispatcher does, as fast as possible; StopRecord at the wanted length.
-    Returns the wall-clock time (time.time()) of the stop."""
+    Returns the wall-clock time (time.time()) of the stop; ``marks["file_emitted"]``: when the
+    recorder wrote its file_finished line (its ``emitted_at``)."""
     from django.conf import settings
 
     from recorder.dispatch import messages, persist
@@ -202,6 +202,8 @@ def record(task: Any, wanted_seconds: float) -> float:
             if event is None:
                 persist.process_exited(current, process.returncode)
                 return stopped_at
+            if event["type"] == "file_finished":
+                marks["file_emitted"] = float(event["emitted_at"])
             persist.apply_event(current, event)
             if event["type"] == "progress" and not stopped_at and event["media_seconds"] >= wanted_seconds:
                 stopped_at = time.time()
@@ -223,7 +225,7 @@ def run(minutes: float, pattern: str, server_endpoint: str) -> dict[str, Any]:
     intake.add_waker(uploader.wake)
     try:
         with PhaseRecorder() as phases:
-            stopped_at = record(task, minutes * 60)
+            stopped_at = record(task, minutes * 60, phases.marks)
             while RecordTask.objects.get(pk=task.pk).state != TaskState.COMPLETED:
                 time.sleep(0.01)
             completed_at = time.time()

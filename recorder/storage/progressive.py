@@ -86,8 +86,8 @@ def opened(task: RecordTask, output_id: str, path: Path, extension: str, object_
         return
     if not isinstance(destination, S3Target):
         return
-    if object_key:
-        check_key(object_key, destination.describe())  # as the file's own upload would
+    direct = bool(object_key) and _safe(object_key, destination)
+    if direct:
         key = object_key
     else:
         folders = [safe_component(folder) for folder in task_spec(task).file_name.prefix if folder]
@@ -100,10 +100,19 @@ def opened(task: RecordTask, output_id: str, path: Path, extension: str, object_
             "storage": destination.describe(),
             "fragmented_path": str(path),
             "multipart_key": key,
-            "direct": bool(object_key),
+            "direct": direct,
             "part_size": chunk_size(settings.UPLOAD_PART_SIZE_BYTES),
         },
     )
+
+
+def _safe(key: str, destination: S3Target) -> bool:
+    """A key the file's own upload would accept (else its upload fails, whole, with the reason)."""
+    try:
+        check_key(key, destination.describe())
+    except UploadError:
+        return False
+    return True
 
 
 def finished(task: RecordTask, info: Mapping[str, Any], rows: list[Upload]) -> None:
@@ -231,7 +240,7 @@ class _Finishing:
         if not self.progressive.direct:
             self.transfer.delete(self.progressive.multipart_key)
         _set_state(self.progressive.pk, ProgressiveState.DONE)
-        mark(log, "temporary_deleted", self.progressive.upload_id)
+        mark(log, "finished", self.progressive.upload_id)
         self.on_progress(size)
         return Stored(self.transfer.target.full_key(self.key), size, etag)
 

@@ -97,6 +97,8 @@ class Muxer(ABC):
 class ContainerMuxer(Muxer):
     """A single container file written through PyAV, finished by probing and renaming it."""
 
+    final_key: str | None = None  # the key decided when opened (else named when finished)
+
     def __init__(
         self,
         file_format: FileFormat,
@@ -115,7 +117,6 @@ class ContainerMuxer(Muxer):
         self.inputs = inputs
         self.muxer_name = muxer_name
         self.video_tag = video_tag
-        self.final_key: str | None = None  # the key decided when opened (else named when finished)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.container: OutputContainer = av.open(
             str(path), "w", format=muxer_name, options=dict(options or {})
