@@ -96,7 +96,7 @@ class HeldPart:
     """One part as the server lists it (ListParts)."""
 
     etag: str
-    size: int
+    size: int | None  # None: the server did not say
 
 
 def _sample_windows(length: int) -> list[tuple[int, int]]:
@@ -194,8 +194,9 @@ class ProgressiveTransfer(Transfer):
                         PartNumberMarker=marker,
                     )  # fmt: skip
                     for part in page.get("Parts", []):
+                        size = part.get("Size")
                         parts[int(part["PartNumber"])] = HeldPart(
-                            clean_etag(str(part["ETag"])), int(part.get("Size", -1))
+                            clean_etag(str(part["ETag"])), None if size is None else int(size)
                         )
                     if not page.get("IsTruncated"):
                         return parts
@@ -281,7 +282,7 @@ class ProgressiveTransfer(Transfer):
     ) -> str | None:
         """The ETag of a part the server holds and the final file agrees with, else None."""
         offset, length = part_range
-        if held is None or held.size != length:
+        if held is None or held.size not in (None, length):
             return None
         if sent.sample is not None and held.etag == sent.etag:
             if file_part_sample(final, offset, length) == sent.sample:
