@@ -10,9 +10,14 @@ with one CopyObject and with UploadPartCopy parts of 16, 32 and 64 MiB on 4 thre
 (``UPLOAD_PART_WORKERS``), each including its HEAD check; and, for scale, the
 CompleteMultipartUpload that made the temporary object from 8 MiB parts.
 
+For comparison it also times a design the uploader does not use: the payload sent while
+recording as separate 8 MiB objects, and after the stop a multipart upload of the final key
+made of UploadPartCopy parts from those objects (4 threads), completed, the objects deleted
+(DeleteObjects).
+
 moto is not S3: it copies in Python in the same process, and its UploadPartCopy reads the
-whole source object for every part, so part copies cost it (parts x size); S3 copies
-inside the storage, and parallel part copies are how a large copy goes faster there.
+whole source object for every part, so part copies of one object cost it (parts x size); S3
+copies inside the storage, and parallel part copies are how a large copy goes faster there.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import math
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +79,39 @@ def temporary_object(client: Any, bucket: str, key: str, data: bytes) -> float:
     return time.perf_counter() - began
 
 
+def chunk_objects(client: Any, bucket: str, prefix: str, data: bytes) -> float:
+    """The alternative: 8 MiB objects (put beforehand, untimed), then the final object made of
+    part copies of them; the seconds from creating the final upload to deleting the objects."""
+    count = math.ceil(len(data) / UPLOAD_PART)
+    for number in range(1, count + 1):
+        client.put_object(
+            Bucket=bucket,
+            Key=f"{prefix}/{number}",
+            Body=data[(number - 1) * UPLOAD_PART : number * UPLOAD_PART],
+        )
+    began = time.perf_counter()
+    key = f"{prefix}-final.mp4"
+    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+
+    def copy_part(number: int) -> str:
+        source = {"Bucket": bucket, "Key": f"{prefix}/{number}"}
+        copied = client.upload_part_copy(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, CopySource=source
+        )
+        return str(copied["CopyPartResult"]["ETag"])
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        etags = list(pool.map(copy_part, range(1, count + 1)))
+    parts = [{"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)]
+    client.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )
+    client.delete_objects(
+        Bucket=bucket, Delete={"Objects": [{"Key": f"{prefix}/{n}"} for n in range(1, count + 1)]}
+    )
+    return time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,6 +136,10 @@ def main() -> None:
                 copied = copier.copy(source, f"final/run{run}-{copy_part_size}.mp4", size=len(data))
                 rows.setdefault(name, []).append(time.perf_counter() - began)
                 assert copied.size == len(data)
+            alternative = "not used: 8 MiB objects, part copies x4"
+            rows.setdefault(alternative, []).append(
+                chunk_objects(client, target.bucket, f"chunks/run{run}", data)
+            )
     finally:
         server.stop()
     print()
