@@ -1,7 +1,8 @@
 """Upload benchmark: S1 media recorded as fast as possible into a loopback S3 server (moto).
 
-    python bench/upload.py               # 10 minutes of media
-    python bench/upload.py --minutes 1   # a quick look
+    python bench/upload.py                       # 10 minutes of media, both key patterns
+    python bench/upload.py --minutes 1           # a quick look
+    python bench/upload.py --pattern default     # only the SPEC default pattern ({Duration})
 
 S1 (4 file sources 640x360@30 with audio -> custom layout 1280x720@30, H.264 + AAC MP4, as in
 bench/recorder.py) is recorded by a real recorder process whose events go through the server's
@@ -12,6 +13,10 @@ times from that stop to the file being finished and to its upload being verified
 reported, with the upload's bytes per second. The MP4's payload is sent while it is recorded
 (docs/storage.md, "Progressive MP4"): "upload s" is what is left after the stop (header part,
 tail, verification, server-side copy), and the rate is the file's size over that time.
+
+Each row also breaks the time after the stop down into the uploader's steps, from the DEBUG
+timing marks the code records (``recorder.engine.upload.phases``): each column is the time
+from the previous step's end to this one's.
 
 Target (issue: storage): StopRecord -> last upload done <= 2 s, independent of the length.
 """
@@ -24,6 +29,7 @@ import os
 import queue
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +49,63 @@ from bench.recorder import (  # noqa: E402 - after the path fix, like the other 
 )
 
 SOURCE_SECONDS = 60  # looped: the sources need not be as long as the recording
+# FileNameConfig.Pattern per bench row: None = the SPEC §8 default (mixed: ends in {Duration},
+# so the final key is known only when the file is finished); "fixed" has no {Duration}.
+PATTERNS: dict[str, str | None] = {"default": None, "fixed": "{TaskId}_{RoomId}_{StartTime}"}
+# The loggers that record the timing marks (recorder.engine.upload.phases), and the steps in order.
+PHASE_LOGGERS = (
+    "recorder.storage.work",
+    "recorder.storage.progressive",
+    "recorder.engine.upload.progressive",
+)
+PHASES: dict[str, str] = {  # mark -> column
+    "file_emitted": "finish",  # stop -> the recorder wrote file_finished (its finish of the MP4)
+    "file_finished": "file",  # -> file_finished persisted (the dispatcher's side, the queue row)
+    "worker_started": "claim",  # queued, claimed, the worker running
+    "sender_stopped": "sender",  # parts of the sender still on their way waited for
+    "parts_listed": "list",  # ListParts (part 1 and the tail already on their way)
+    "parts_sent": "send",  # part 1, the tail, any part that failed its check
+    "completed": "complete",  # CompleteMultipartUpload
+    "verified": "verify",  # direct: HEAD of the final key
+    "copied": "copy",  # {Duration}: server-side copy to the final key, with its HEAD
+    "finished": "done",  # the temporary key deleted, the row done
+    "upload_done": "event",  # upload_done persisted
+}
+
+
+class PhaseRecorder(logging.Handler):
+    """Collects the timing marks (their ``LogRecord.created``); passes warnings on to stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.marks: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stderr = logging.StreamHandler()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from recorder.engine.upload.phases import PHASE_ATTRIBUTE
+
+        phase = getattr(record, PHASE_ATTRIBUTE, None)
+        if phase is not None:
+            with self._lock:
+                self.marks.setdefault(str(phase), record.created)  # the first time: one upload per run
+        elif record.levelno >= logging.WARNING:
+            self._stderr.emit(record)
+
+    def __enter__(self) -> PhaseRecorder:
+        for name in PHASE_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.DEBUG)
+            logger.propagate = False  # DEBUG lines stay out of the console
+            logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in PHASE_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.removeHandler(self)
+            logger.propagate = True
+            logger.setLevel(logging.NOTSET)
 
 
 def setup_django(data_dir: Path) -> None:
@@ -57,19 +120,20 @@ def setup_django(data_dir: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def s1_body(app_id: str, endpoint: str, bucket: str) -> dict[str, Any]:
+def s1_body(app_id: str, endpoint: str, bucket: str, pattern: str | None) -> dict[str, Any]:
     regions = [
         {"StreamIndex": n, "LocationX": x, "LocationY": y, "Width": w, "Height": h, "RenderMode": 1}
         for n, (x, y, w, h) in enumerate(S1_REGIONS)
     ]
     return {
-        "AppId": app_id, "RoomId": "bench-room", "TaskId": f"upload-{int(time.time())}",
+        "AppId": app_id, "RoomId": "bench-room", "TaskId": f"upload-{time.time_ns()}",
         "TargetStreams": {"StreamList": [{"UserId": f"u{n}", "Index": n} for n in range(4)]},
         "Encode": {"VideoFps": S1_FPS, "VideoBitrate": VIDEO_BITRATE_KBPS, "VideoGop": GOP_SECONDS,
                    "AudioBitrate": AUDIO_BITRATE_KBPS},
         "Layout": {"LayoutMode": 2, "CustomLayout": {
             "Canvas": {"Width": S1_CANVAS[0], "Height": S1_CANVAS[1]}, "Regions": regions}},
         "Control": {"MaxIdleTime": 86400},
+        **({"FileNameConfig": {"Pattern": pattern}} if pattern else {}),
         "StorageConfig": {"Type": 2, "CustomConfig": {
             "Bucket": bucket, "AccessKey": "bench-access", "SecretKey": "bench-secret",
             "Endpoint": endpoint, "ForcePathStyle": True}},
@@ -87,27 +151,33 @@ def start_s3() -> tuple[Any, str]:
     endpoint = f"http://{host}:{port}"
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="bench-access", aws_secret_access_key="bench-secret")  # fmt: skip
-    s3.create_bucket(Bucket="bench")
+    for pattern in PATTERNS:
+        s3.create_bucket(Bucket=f"bench-{pattern}")
     return server, endpoint
 
 
-def claimed_s1_task(endpoint: str) -> Any:
+def claimed_s1_task(endpoint: str, bucket: str, pattern: str | None) -> Any:
     from recorder import lifecycle
     from recorder.models import Account, App, TaskState
     from recorder.services import rooms, tasks
     from recorder.validation import parse_start_record
 
-    app = App.objects.create(app_id="bench-app", account=Account.objects.create(name="bench"), name="bench")
-    for n, path in enumerate(make_sources(SOURCE_SECONDS)):
-        rooms.publish(app, "bench-room", rooms.Publication(f"u{n}", 0, f"file://{path}", loop=True))
-    task = tasks.start_task(app, parse_start_record(s1_body(app.app_id, endpoint, "bench"))).task
+    account, _ = Account.objects.get_or_create(name="bench")
+    app, created = App.objects.get_or_create(
+        app_id="bench-app", defaults={"account": account, "name": "bench"}
+    )
+    if created:
+        for n, path in enumerate(make_sources(SOURCE_SECONDS)):
+            rooms.publish(app, "bench-room", rooms.Publication(f"u{n}", 0, f"file://{path}", loop=True))
+    task = tasks.start_task(app, parse_start_record(s1_body(app.app_id, endpoint, bucket, pattern))).task
     lifecycle.transition(task, TaskState.STARTING)  # what the dispatcher does when it claims it
     return task
 
 
-def record(task: Any, wanted_seconds: float) -> float:
+def record(task: Any, wanted_seconds: float, marks: dict[str, float]) -> float:
     """Run the recorder as the dispatcher does, as fast as possible; StopRecord at the wanted length.
-    Returns the wall-clock time (time.time()) of the stop."""
+    Returns the wall-clock time (time.time()) of the stop; ``marks["file_emitted"]``: when the
+    recorder wrote its file_finished line (its ``emitted_at``)."""
     from django.conf import settings
 
     from recorder.dispatch import messages, persist
@@ -132,6 +202,8 @@ def record(task: Any, wanted_seconds: float) -> float:
             if event is None:
                 persist.process_exited(current, process.returncode)
                 return stopped_at
+            if event["type"] == "file_finished":
+                marks["file_emitted"] = float(event["emitted_at"])
             persist.apply_event(current, event)
             if event["type"] == "progress" and not stopped_at and event["media_seconds"] >= wanted_seconds:
                 stopped_at = time.time()
@@ -142,39 +214,71 @@ def record(task: Any, wanted_seconds: float) -> float:
         journal.remove()
 
 
-def run(minutes: float) -> dict[str, float]:
+def run(minutes: float, pattern: str, server_endpoint: str) -> dict[str, Any]:
     from recorder.models import RecordTask, TaskState, Upload
     from recorder.storage import intake
     from recorder.storage.service import UploadService
 
-    server, endpoint = start_s3()
-    task = claimed_s1_task(endpoint)
+    task = claimed_s1_task(server_endpoint, f"bench-{pattern}", PATTERNS[pattern])
     uploader = UploadService(workers=4, poll_seconds=0.02)
     uploader.start()
     intake.add_waker(uploader.wake)
     try:
-        stopped_at = record(task, minutes * 60)
-        while RecordTask.objects.get(pk=task.pk).state != TaskState.COMPLETED:
-            time.sleep(0.01)
-        completed_at = time.time()
+        with PhaseRecorder() as phases:
+            stopped_at = record(task, minutes * 60, phases.marks)
+            while RecordTask.objects.get(pk=task.pk).state != TaskState.COMPLETED:
+                time.sleep(0.01)
+            completed_at = time.time()
     finally:
         intake.remove_waker(uploader.wake)
         uploader.shutdown()
-        server.stop()
     done = Upload.objects.get(task=task)
     assert done.state == "done", done.error
     events = RecordTask.objects.get(pk=task.pk).events
-    finished = events.get(type="file_finished").created_at.timestamp()
-    started = events.get(type="upload_started").created_at.timestamp()
-    uploaded = events.get(type="upload_done").created_at.timestamp()
+    marks = dict(phases.marks)
+    marks["file_finished"] = events.get(type="file_finished").created_at.timestamp()
+    marks["upload_done"] = events.get(type="upload_done").created_at.timestamp()
     return {
+        "pattern": pattern,
+        "key": done.object_key,
         "media_seconds": minutes * 60,
-        "stop_to_file": finished - stopped_at,
-        "stop_to_upload_done": uploaded - stopped_at,
+        "stop_to_upload_done": marks["upload_done"] - stopped_at,
         "stop_to_completed": completed_at - stopped_at,
-        "upload_seconds": uploaded - started,
         "size": float(done.size_bytes),
+        "steps": steps(marks, stopped_at),
     }
+
+
+def steps(marks: dict[str, float], stopped_at: float) -> dict[str, float]:
+    """Column -> seconds from the previous mark present (the first: from the stop)."""
+    durations: dict[str, float] = {}
+    previous = stopped_at
+    for phase, column in PHASES.items():
+        if phase in marks:
+            durations[column] = marks[phase] - previous
+            previous = marks[phase]
+    return durations
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    columns = list(PHASES.values())
+    header = (f"{'pattern':>8} {'media':>6} {'file MB':>8} {'stop->done s':>13} {'MB/s':>7} "
+              + " ".join(f"{column:>8}" for column in columns))  # fmt: skip
+    print(header)
+    for row in rows:
+        after_stop = row["stop_to_upload_done"]
+        cells = " ".join(
+            f"{row['steps'][column]:8.3f}" if column in row["steps"] else f"{'-':>8}" for column in columns
+        )
+        print(
+            f"{row['pattern']:>8} {row['media_seconds'] / 60:5.1f}m {row['size'] / 1e6:8.1f} "
+            f"{after_stop:13.2f} {row['size'] / max(after_stop, 1e-6) / 1e6:7.1f} {cells}"
+        )
+    print("columns after 'MB/s': seconds of each step, from the end of the previous one")
+    print("MB/s: the file's size over stop -> upload_done (the payload went up while recording)")
+    for row in rows:
+        print(f"{row['pattern']}: key {row['key']}")
+    print("target: stop -> last upload done <= 2 s, independent of the length")
 
 
 def main() -> None:
@@ -182,19 +286,21 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="media length to record (default 10)")
+    parser.add_argument(
+        "--pattern", choices=[*PATTERNS, "both"], default="both",
+        help="object key pattern: the SPEC default (with {Duration}), 'fixed' (without), or both (default)",
+    )  # fmt: skip
     args = parser.parse_args()
+    patterns = list(PATTERNS) if args.pattern == "both" else [args.pattern]
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as work:
         setup_django(Path(work))
-        row = run(args.minutes)
+        server, endpoint = start_s3()
+        try:
+            rows = [run(args.minutes, pattern, endpoint) for pattern in patterns]
+        finally:
+            server.stop()
     print()
-    print(f"{'media':>8} {'file MB':>8} {'stop->file s':>13} {'stop->upload_done s':>20} "
-          f"{'stop->completed s':>18} {'upload s':>9} {'upload MB/s':>12}")  # fmt: skip
-    print(
-        f"{row['media_seconds'] / 60:7.1f}m {row['size'] / 1e6:8.1f} {row['stop_to_file']:13.2f} "
-        f"{row['stop_to_upload_done']:20.2f} {row['stop_to_completed']:18.2f} {row['upload_seconds']:9.2f} "
-        f"{row['size'] / max(row['upload_seconds'], 1e-6) / 1e6:12.1f}"
-    )
-    print("target: stop -> last upload done <= 2 s, independent of the length")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -405,20 +405,23 @@ class UploadAdmin(ReadOnlyAdmin[Upload]):
 
 @admin.register(ProgressiveUpload)
 class ProgressiveUploadAdmin(ReadOnlyAdmin[ProgressiveUpload]):
-    """MP4s sent while they record (recorder.storage.progressive): the temporary key, the parts
-    sent so far and where the finish stands. Storage is shown by its description only."""
+    """MP4s sent while they record (recorder.storage.progressive): the key the parts go to (the
+    final key, or a temporary one), the parts sent so far and where the finish stands. Storage
+    is shown by its description only."""
 
-    list_display = ["temp_key", "task", "storage", "state", "updated_at"]
-    list_filter = ["state"]
-    search_fields = ["temp_key", "output_id", "task__task_id", "task__app__app_id"]
+    list_display = ["multipart_key", "task", "storage", "direct", "state", "updated_at"]
+    list_filter = ["state", "direct"]
+    search_fields = ["multipart_key", "output_id", "task__task_id", "task__app__app_id"]
     list_select_related = ["task__app"]
     fields = [
         ("task", "upload"),
         ("output_id", "storage"),
         ("node", "fragmented_path"),
-        ("temp_key", "multipart_id"),
+        ("multipart_key", "direct"),
+        ("multipart_id", "copy_upload_id"),
         ("state", "part_size"),
         "parts",
+        "part_samples",
         ("payload_offset", "payload_size"),
         "error",
         ("created_at", "updated_at"),

@@ -174,7 +174,10 @@ def _file_opened(task: RecordTask, event: Mapping[str, Any]) -> None:
     """An MP4 began: the uploader sends its fragments while it grows. It says nothing a task's
     history needs, so it is not kept as a task event."""
     extension = "m4a" if str(event.get("file_format", "")).upper() == "M4A" else "mp4"
-    intake.file_opened(task, str(event.get("output_id") or ""), Path(str(event["path"])), extension)
+    intake.file_opened(
+        task, str(event.get("output_id") or ""), Path(str(event["path"])), extension,
+        str(event.get("object_key") or ""),
+    )  # fmt: skip
 
 
 def _keep(task: RecordTask, event: Mapping[str, Any]) -> None:

@@ -149,6 +149,9 @@ class FileOpened:
     output_id: str
     file_format: FileFormat  # MP4 or M4A
     path: Path  # the fragmented file being written
+    # The key the finished file will have, when it is known already (its name has no
+    # ``{Duration}``, ``naming.key_known_at_open``); None: known only at ``FileFinished``.
+    object_key: str | None = None
     type: Literal["file_opened"] = "file_opened"
 
 

@@ -9,7 +9,7 @@ from recorder.models.uploads import Upload
 class ProgressiveState(models.TextChoices):
     OPEN = "open", "Sending parts while recording"
     FINISHING = "finishing", "File finished: header and tail next"
-    ASSEMBLED = "assembled", "Temporary object complete and verified"
+    ASSEMBLED = "assembled", "Temporary object complete and verified"  # not for direct uploads
     COPIED = "copied", "Copied to the final key"
     DONE = "done", "Done"
     ABORTED = "aborted", "Aborted (the file goes up whole)"
@@ -28,9 +28,12 @@ class ProgressiveUpload(models.Model):
     """An MP4/M4A sent to an S3 destination while it is recorded (recorder.storage.progressive).
 
     The payload of the growing fragmented file goes up as parts 2..N of a multipart upload to
-    ``temp_key``; once the file is finished part 1 (the header and the first chunk) and the
-    tail complete it, and a server-side copy puts it under the final key of ``upload``.
-    ``parts`` (part number -> ETag) survives restarts, like ``Upload.multipart``.
+    ``multipart_key``; once the file is finished part 1 (the header and the first chunk) and
+    the tail complete it. ``direct``: ``multipart_key`` is the final key itself (known when the
+    file was opened: no ``{Duration}`` in its name); else it is a temporary key and a
+    server-side copy puts the object under the final key of ``upload``. ``parts`` (part number
+    -> ETag, which is the MD5 of what was sent) and ``part_samples`` survive restarts, like
+    ``Upload.multipart``.
     """
 
     task = models.ForeignKey(RecordTask, on_delete=models.CASCADE, related_name="progressive_uploads")
@@ -41,11 +44,16 @@ class ProgressiveUpload(models.Model):
     node = models.CharField(max_length=255)  # the machine whose spool holds the growing file
     storage = models.CharField(max_length=300)  # non-secret description: "s3://bucket"
     fragmented_path = models.CharField(max_length=4096)
-    temp_key = models.CharField(max_length=1024)
+    multipart_key = models.CharField(max_length=1024)  # the final key (direct) or a temporary one
+    direct = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=ProgressiveState.choices, default=ProgressiveState.OPEN)
     multipart_id = models.CharField(max_length=1024, blank=True)  # the S3 UploadId
     part_size = models.PositiveBigIntegerField()
-    parts = models.JSONField(default=dict, blank=True)  # {"2": etag, ...}: payload parts sent
+    parts = models.JSONField(default=dict, blank=True)  # {"2": etag, ...}: parts the server holds
+    # {"2": sample, ...}: a digest of each part's length and three small windows of its bytes
+    # (recorder.engine.upload.progressive.part_sample), to check the final file against cheaply.
+    part_samples = models.JSONField(default=dict, blank=True)
+    copy_upload_id = models.CharField(max_length=1024, blank=True)  # a multipart copy under way
     payload_offset = models.PositiveBigIntegerField(null=True, blank=True)  # from file_finished
     payload_size = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)  # why it was aborted, scrubbed of credentials
@@ -59,4 +67,4 @@ class ProgressiveUpload(models.Model):
         indexes = [models.Index(fields=["node", "state"], name="progressive_live")]
 
     def __str__(self) -> str:
-        return f"{self.temp_key} -> {self.storage} ({self.state})"
+        return f"{self.multipart_key} -> {self.storage} ({self.state})"

@@ -43,9 +43,10 @@ def final_path(task: RecordTask, record_file: RecordFile, spooled: Path) -> Path
     return destination.root / record_file.object_key
 
 
-def file_opened(task: RecordTask, output_id: str, path: Path, extension: str) -> None:
-    """An MP4/M4A began: its payload goes up while it grows (S3 destinations)."""
-    progressive.opened(task, output_id, path, extension)
+def file_opened(task: RecordTask, output_id: str, path: Path, extension: str, object_key: str = "") -> None:
+    """An MP4/M4A began: its payload goes up while it grows (S3 destinations); ``object_key``:
+    its final key, when the recorder knows it already."""
+    progressive.opened(task, output_id, path, extension, object_key)
     for wake in list(_wakers):
         wake()
 

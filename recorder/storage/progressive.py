@@ -3,15 +3,19 @@
 - ``opened`` (recorder event ``file_opened``): a ``ProgressiveUpload`` row, worked by this
   node's ``ProgressiveSender`` (a thread of ``UploadService``): about once a second it scans
   the growing fragmented file and sends every complete payload chunk as parts 2..N of a
-  multipart upload to a temporary key; the ETags are persisted, and a restarted service
-  resumes from what ListParts says the server holds.
+  multipart upload: to the final key when the event names it (no ``{Duration}`` in the
+  name: ``direct``), else to a temporary key. The ETags and samples of the parts are
+  persisted; a restarted service resumes from what ListParts says the server holds.
 - ``finished`` (``file_finished``): the row is handed to the file's ``Upload`` row; ``finish``
-  (called by the worker of that row) sends part 1 and the tail from the final file, verifies
-  the temporary object against it, copies it to the final key and deletes the temporary key.
-- Whenever something does not add up (no payload position, a part that differs, a permanent
-  error, an upload the server forgot), the multipart upload is aborted, the temporary key
-  deleted, and the file goes up whole by the normal path. A row whose file never finished
-  (recorder killed, task ended) is aborted by the sender: nothing is left in the bucket.
+  (called by the worker of that row) sends part 1 and the tail from the final file and
+  completes the upload, checking it against the final file from the recorded parts
+  (``recorder.engine.upload.progressive``). A temporary object is then copied to the final
+  key (server-side) and deleted.
+- Whenever something does not add up (no payload position, another key than announced, a
+  permanent error, an upload the server forgot), the multipart upload is aborted, what it may
+  have completed deleted, and the file goes up whole by the normal path, to the same key. A
+  row whose file never finished (recorder killed, task ended) is aborted by the sender:
+  nothing is left in the bucket.
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ from django.utils import timezone
 from recorder.engine.output.naming import safe_component
 from recorder.engine.upload.client import make_client
 from recorder.engine.upload.errors import UploadError
+from recorder.engine.upload.phases import mark
 from recorder.engine.upload.progressive import (
     NotAssembledError,
     PayloadReader,
     ProgressiveTransfer,
+    SentPart,
     chunk_size,
     payload_part_range,
     temporary_key,
@@ -56,7 +62,7 @@ from recorder.models.progressive import LIVE_PROGRESSIVE_STATES
 from recorder.services.tasks import task_spec
 from recorder.storage.destinations import NoDestinationError, resolve
 from recorder.storage.queue import retry_delay
-from recorder.storage.stores import content_type
+from recorder.storage.stores import check_key, content_type
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +75,9 @@ FINISHED_STATES: Final = (ProgressiveState.FINISHING, ProgressiveState.ASSEMBLED
 # -- intake (the dispatcher's thread) ---------------------------------------------------------
 
 
-def opened(task: RecordTask, output_id: str, path: Path, extension: str) -> None:
-    """A part's MP4/M4A began: send it while it grows if it goes to an S3 bucket."""
+def opened(task: RecordTask, output_id: str, path: Path, extension: str, object_key: str = "") -> None:
+    """A part's MP4/M4A began: send it while it grows if it goes to an S3 bucket; straight to
+    its final key when the recorder already named it (``object_key``)."""
     if not output_id or not task.is_active:
         return  # a journal replayed after the task ended: the file goes up whole
     try:
@@ -79,7 +86,12 @@ def opened(task: RecordTask, output_id: str, path: Path, extension: str) -> None
         return
     if not isinstance(destination, S3Target):
         return
-    folders = [safe_component(folder) for folder in task_spec(task).file_name.prefix if folder]
+    direct = bool(object_key) and _safe(object_key, destination)
+    if direct:
+        key = object_key
+    else:
+        folders = [safe_component(folder) for folder in task_spec(task).file_name.prefix if folder]
+        key = temporary_key(folders, output_id, secrets.token_hex(4), extension)
     ProgressiveUpload.objects.get_or_create(
         task=task,
         output_id=output_id,
@@ -87,10 +99,20 @@ def opened(task: RecordTask, output_id: str, path: Path, extension: str) -> None
             "node": settings.UPLOAD_NODE,
             "storage": destination.describe(),
             "fragmented_path": str(path),
-            "temp_key": temporary_key(folders, output_id, secrets.token_hex(4), extension),
+            "multipart_key": key,
+            "direct": direct,
             "part_size": chunk_size(settings.UPLOAD_PART_SIZE_BYTES),
         },
     )
+
+
+def _safe(key: str, destination: S3Target) -> bool:
+    """A key the file's own upload would accept (else its upload fails, whole, with the reason)."""
+    try:
+        check_key(key, destination.describe())
+    except UploadError:
+        return False
+    return True
 
 
 def finished(task: RecordTask, info: Mapping[str, Any], rows: list[Upload]) -> None:
@@ -120,11 +142,13 @@ def finish(
     progressive = ProgressiveUpload.objects.filter(upload=row, state__in=FINISHED_STATES).first()
     if progressive is None:
         return None
-    _registry.close(progressive.pk)
+    mark(log, "finish_started", row.pk)
+    landed = _registry.close(progressive.pk)
+    mark(log, "sender_stopped", row.pk)
     transfer = _transfer(destination, should_stop)
     final = Path(row.local_path)
     try:
-        return _finish(progressive, transfer, final, row.object_key, on_progress)
+        return _Finishing(progressive, transfer, final, row.object_key, landed, on_progress).run()
     except NotAssembledError as error:
         _give_up(progressive, transfer, str(error))
     except UploadError as error:
@@ -136,48 +160,89 @@ def finish(
     return None
 
 
-def _finish(
-    progressive: ProgressiveUpload,
-    transfer: ProgressiveTransfer,
-    final: Path,
-    key: str,
-    on_progress: Callable[[int], None],
-) -> Stored:
-    pk = progressive.pk
-    if progressive.state == ProgressiveState.FINISHING:
+@dataclass
+class _Finishing:
+    """One finish of a progressive upload, by the worker of the file's upload row."""
+
+    progressive: ProgressiveUpload
+    transfer: ProgressiveTransfer
+    final: Path
+    key: str  # the final key
+    landed: Mapping[int, SentPart]  # parts the sender saw land once the row was no longer open
+    on_progress: Callable[[int], None]
+
+    def run(self) -> Stored:
+        progressive, transfer, key = self.progressive, self.transfer, self.key
+        size = self.final.stat().st_size
+        if progressive.state == ProgressiveState.FINISHING:
+            assembled = self.assemble()
+            if progressive.direct:
+                stored = transfer.head(key)  # what is under the final key now: the last word
+                if stored != (size, assembled.etag):
+                    raise NotAssembledError(f"{key} is {stored}, the file ({size}, {assembled.etag})")
+                mark(log, "verified", progressive.upload_id)
+                return self.done(size, assembled.etag)
+            _set_state(progressive.pk, ProgressiveState.ASSEMBLED)
+            progressive.state = ProgressiveState.ASSEMBLED
+        if progressive.state == ProgressiveState.ASSEMBLED:
+            return self.done(size, self.copy(size).etag)
+        stored = transfer.head(key)  # COPIED by an earlier attempt
+        if stored is None or stored[0] != size:
+            raise NotAssembledError(f"the copy under the final key is {stored}, the file has {size} bytes")
+        return self.done(size, stored[1])
+
+    def assemble(self) -> Stored:
+        """Part 1 and the tail sent, the upload completed and checked (``FINISHING``)."""
+        progressive = self.progressive
         if progressive.payload_offset is None:
             raise NotAssembledError("the file has no payload position")
         if not progressive.multipart_id:
             raise NotAssembledError("nothing was sent while recording")  # a short file: one put
-        held = transfer.held_parts(progressive.temp_key, progressive.multipart_id)
-        if held is None:
-            raise NotAssembledError("the storage no longer knows the multipart upload")
-        sent = 0
+        if progressive.direct and progressive.multipart_key != self.key:
+            raise NotAssembledError(
+                f"the file was named {self.key}, not {progressive.multipart_key} as announced"
+            )
+        sent = _sent_parts(progressive) | dict(self.landed)
+        if self.landed:
+            _save_parts(progressive.pk, sent)
+        count = 0
 
-        def on_part(number: int, etag: str) -> None:
-            nonlocal sent
-            held[number] = etag
-            sent += 1
-            ProgressiveUpload.objects.filter(pk=pk).update(parts=_json_parts(held))
-            on_progress(sent * progressive.part_size)
+        def on_part(number: int, part: SentPart) -> None:
+            nonlocal count
+            sent[number] = part
+            count += 1
+            _save_parts(progressive.pk, sent)
+            self.on_progress(count * progressive.part_size)
 
-        transfer.assemble(
-            final, progressive.payload_offset, temp_key=progressive.temp_key,
-            upload_id=progressive.multipart_id, chunk=progressive.part_size, held=held, on_part=on_part,
+        return self.transfer.assemble(
+            self.final, progressive.payload_offset, key=progressive.multipart_key,
+            upload_id=progressive.multipart_id, chunk=progressive.part_size, sent=sent, on_part=on_part,
         )  # fmt: skip
-        _set_state(pk, ProgressiveState.ASSEMBLED)
-        progressive.state = ProgressiveState.ASSEMBLED
-    size = final.stat().st_size
-    if progressive.state == ProgressiveState.ASSEMBLED:
-        transfer.copy(progressive.temp_key, key)
-        _set_state(pk, ProgressiveState.COPIED)
-    stored = transfer.head(key)
-    if stored is None or stored[0] != size:
-        raise NotAssembledError(f"the copy under the final key is {stored}, the file has {size} bytes")
-    transfer.delete(progressive.temp_key)
-    _set_state(pk, ProgressiveState.DONE)
-    on_progress(size)
-    return Stored(transfer.target.full_key(key), size, stored[1])
+
+    def copy(self, size: int) -> Stored:
+        """The verified temporary object copied to the final key (``ASSEMBLED`` -> ``COPIED``)."""
+        pk = self.progressive.pk
+        if self.progressive.copy_upload_id:  # a copy interrupted by a restart: its parts go
+            self.transfer.abort_upload(self.key, self.progressive.copy_upload_id)
+
+        def remember(upload_id: str) -> None:
+            ProgressiveUpload.objects.filter(pk=pk).update(copy_upload_id=upload_id)
+
+        copied = self.transfer.copy(
+            self.progressive.multipart_key, self.key, size=size, content_type=content_type(self.key),
+            on_upload=remember,
+        )  # fmt: skip
+        ProgressiveUpload.objects.filter(pk=pk).update(state=ProgressiveState.COPIED, copy_upload_id="")
+        mark(log, "copied", self.progressive.upload_id)
+        return copied
+
+    def done(self, size: int, etag: str) -> Stored:
+        if not self.progressive.direct:
+            self.transfer.delete(self.progressive.multipart_key)
+        _set_state(self.progressive.pk, ProgressiveState.DONE)
+        mark(log, "finished", self.progressive.upload_id)
+        self.on_progress(size)
+        return Stored(self.transfer.target.full_key(self.key), size, etag)
 
 
 def _give_up(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason: str) -> None:
@@ -190,21 +255,51 @@ def _give_up(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reas
 
 
 def _abort(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason: str) -> None:
+    """Drop what the progressive upload may have left: its multipart upload, a copy under way,
+    and the object its multipart upload may have completed. A temporary key is always ours to
+    delete; a final key (direct) only once the file was finished (``FINISHING``): before that
+    nothing was completed there, and a whole-file upload of the same key may be under way."""
+    state = progressive.state
     ProgressiveUpload.objects.filter(pk=progressive.pk).update(state=ProgressiveState.ABORTED, error=reason)
     if progressive.multipart_id:
-        transfer.abort_upload(progressive.temp_key, progressive.multipart_id)
+        transfer.abort_upload(progressive.multipart_key, progressive.multipart_id)
+    if progressive.copy_upload_id and progressive.upload is not None:
+        transfer.abort_upload(progressive.upload.object_key, progressive.copy_upload_id)
+    if progressive.direct and state != ProgressiveState.FINISHING:
+        return
     try:
-        transfer.delete(progressive.temp_key)
+        transfer.delete(progressive.multipart_key)
     except UploadError as error:
-        log.warning("task %s: could not delete %s: %s", progressive.task_id, progressive.temp_key, error)
+        log.warning("task %s: could not delete %s: %s", progressive.task_id, progressive.multipart_key, error)
 
 
 def _set_state(pk: int, state: ProgressiveState) -> None:
     ProgressiveUpload.objects.filter(pk=pk).update(state=state)
 
 
-def _json_parts(parts: Mapping[int, str]) -> dict[str, str]:
-    return {str(number): etag for number, etag in sorted(parts.items())}
+def _sent_parts(progressive: ProgressiveUpload) -> dict[int, SentPart]:
+    samples = dict(progressive.part_samples or {})
+    return {
+        int(number): SentPart(str(etag), samples.get(number))
+        for number, etag in dict(progressive.parts or {}).items()
+    }
+
+
+def _recorded_sample(recorded: SentPart | None, etag: str) -> str | None:
+    return recorded.sample if recorded is not None and recorded.etag == etag else None
+
+
+def _save_parts(pk: int, parts: Mapping[int, SentPart], *, only_open: bool = False) -> None:
+    """Persist the parts the server holds (ETag) and what was sent (sample). The sender writes
+    only while the row is open: from then on its finish owns them (``_Registry``)."""
+    ordered = sorted(parts.items())
+    rows = ProgressiveUpload.objects.filter(pk=pk)
+    if only_open:
+        rows = rows.filter(state=ProgressiveState.OPEN)
+    rows.update(
+        parts={str(number): part.etag for number, part in ordered},
+        part_samples={str(number): part.sample for number, part in ordered if part.sample is not None},
+    )
 
 
 def _transfer(destination: S3Target, should_stop: Callable[[], bool]) -> ProgressiveTransfer:
@@ -222,12 +317,14 @@ def _transfer(destination: S3Target, should_stop: Callable[[], bool]) -> Progres
 
 class _Registry:
     """Which rows have parts on their way, so that finishing waits for them to land (or fail)
-    and no new part starts once the file is finished."""
+    and no new part starts once the file is finished; and the parts that landed, which the
+    sender persists only while the row is open: finishing takes the late ones from here."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._in_flight: dict[int, int] = {}
         self._closed: set[int] = set()
+        self._landed: dict[int, dict[int, SentPart]] = {}
 
     def begin(self, pk: int) -> bool:
         with self._condition:
@@ -236,17 +333,25 @@ class _Registry:
             self._in_flight[pk] = self._in_flight.get(pk, 0) + 1
             return True
 
-    def end(self, pk: int) -> None:
+    def end(self, pk: int, number: int, part: SentPart | None) -> None:
         with self._condition:
+            if part is not None:
+                self._landed.setdefault(pk, {})[number] = part
             self._in_flight[pk] -= 1
             if not self._in_flight[pk]:
                 del self._in_flight[pk]
             self._condition.notify_all()
 
-    def close(self, pk: int, timeout: float = 120.0) -> None:
+    def close(self, pk: int, timeout: float = 120.0) -> dict[int, SentPart]:
+        """No new part for this row; wait for those on their way. The parts that landed."""
         with self._condition:
             self._closed.add(pk)
             self._condition.wait_for(lambda: pk not in self._in_flight, timeout)
+            return self._landed.pop(pk, {})
+
+    def forget(self, pk: int) -> None:
+        with self._condition:
+            self._landed.pop(pk, None)
 
 
 _registry = _Registry()
@@ -257,13 +362,13 @@ class _Job:
     """One open row in this process: its growing file and the parts on their way."""
 
     pk: int
-    temp_key: str
+    key: str
     upload_id: str
     chunk: int
     transfer: ProgressiveTransfer
     reader: PayloadReader
-    parts: dict[int, str]
-    running: dict[Future[str], int] = field(default_factory=dict)
+    parts: dict[int, SentPart]
+    running: dict[Future[SentPart], int] = field(default_factory=dict)
     attempts: int = 0
     retry_at: float = 0.0
 
@@ -353,12 +458,14 @@ class ProgressiveSender:
             number += 1
         return numbers
 
-    def _send(self, job: _Job, number: int) -> str:
+    def _send(self, job: _Job, number: int) -> SentPart:
+        part: SentPart | None = None
         try:
             data = job.reader.read(*payload_part_range(number, job.chunk))
-            return job.transfer.send_part(job.temp_key, job.upload_id, number, data)
+            part = job.transfer.send_part(job.key, job.upload_id, number, data)
+            return part
         finally:
-            _registry.end(job.pk)
+            _registry.end(job.pk, number, part)
 
     def _collect(self, job: _Job, *, wait: bool) -> None:
         failure: UploadError | None = None
@@ -373,7 +480,7 @@ class ProgressiveSender:
             except UploadError as error:
                 failure = failure or error
                 continue
-            ProgressiveUpload.objects.filter(pk=job.pk).update(parts=_json_parts(job.parts))
+            _save_parts(job.pk, job.parts, only_open=True)
             job.attempts = 0
         if failure is not None and not wait:
             self._failed(job, failure)
@@ -396,22 +503,30 @@ class ProgressiveSender:
         if not isinstance(destination, S3Target):
             return None
         transfer = _transfer(destination, self.should_stop)
-        parts: dict[int, str] = {}
+        parts: dict[int, SentPart] = {}
         upload_id = row.multipart_id
         if upload_id:
             try:
-                held = transfer.held_parts(row.temp_key, upload_id)
+                held = transfer.held_parts(row.multipart_key, upload_id)
             except UploadError as error:
                 self._trouble(row, error)
                 return None
             if held is None:
                 upload_id = ""  # expired or aborted: a new one when a part is ready
             else:
-                parts = {number: etag for number, etag in held.items() if number >= 2}
+                # What the server holds is kept (a part the previous process sent but did not
+                # record has no sample: finishing hashes it from the final file).
+                recorded = _sent_parts(row)
+                parts = {
+                    number: SentPart(part.etag, _recorded_sample(recorded.get(number), part.etag))
+                    for number, part in held.items()
+                    if number >= 2
+                }
             ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(
-                multipart_id=upload_id, parts=_json_parts(parts)
+                multipart_id=upload_id
             )
-        job = _Job(row.pk, row.temp_key, upload_id, row.part_size, transfer,
+            _save_parts(row.pk, parts, only_open=True)
+        job = _Job(row.pk, row.multipart_key, upload_id, row.part_size, transfer,
                    PayloadReader(Path(row.fragmented_path)), parts)  # fmt: skip
         self._jobs[row.pk] = job
         return job
@@ -419,7 +534,7 @@ class ProgressiveSender:
     def _create(self, job: _Job, row: ProgressiveUpload) -> bool:
         """The multipart upload starts with the first payload part: a short file never makes one."""
         try:
-            upload_id = job.transfer.create(job.temp_key, content_type(job.temp_key))
+            upload_id = job.transfer.create(job.key, content_type(job.key))
         except UploadError as error:
             self._trouble(row, error)
             return False
@@ -427,7 +542,7 @@ class ProgressiveSender:
             multipart_id=upload_id, updated_at=timezone.now()
         )
         if not updated:  # finished or aborted meanwhile: the new upload would be orphaned
-            job.transfer.abort_upload(job.temp_key, upload_id)
+            job.transfer.abort_upload(job.key, upload_id)
             return False
         job.upload_id = upload_id
         return True
@@ -449,6 +564,7 @@ class ProgressiveSender:
         )
         if not claimed:
             return
+        _registry.forget(row.pk)
         try:
             destination = resolve(row.task, UploadDestination.PRIMARY)
         except NoDestinationError:

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from recorder import lifecycle
 from recorder.engine.upload.errors import InterruptedTransferError, UploadError
+from recorder.engine.upload.phases import mark
 from recorder.engine.upload.playlist import stored_part
 from recorder.engine.upload.target import S3Target
 from recorder.engine.upload.transfer import MultipartState, Stored
@@ -77,6 +78,7 @@ class _Job:
 
     def run(self) -> None:
         row = self.row
+        mark(log, "worker_started", row.pk)
         try:
             destination = resolve(self.task, row.destination)
         except NoDestinationError as error:

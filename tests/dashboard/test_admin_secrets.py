@@ -72,7 +72,7 @@ def everything(alice: Tenant) -> Secrets:
     )  # fmt: skip
     ProgressiveUpload.objects.create(
         task=task, upload=upload, output_id="0a1b2c3d", node="n", storage="s3://b",
-        fragmented_path="spool/.incomplete/task.mp4", temp_key="out/.incomplete-0a1b2c3d-x.mp4",
+        fragmented_path="spool/.incomplete/task.mp4", multipart_key="out/.incomplete-0a1b2c3d-x.mp4",
         part_size=8 << 20, parts={"2": "etag"},
     )  # fmt: skip
     room = Room.objects.create(app=alice.app, room_id="room")

@@ -13,7 +13,7 @@ from recorder.engine.output.muxers import INCOMPLETE_DIR
 from recorder.engine.output.muxers import mp4 as mp4_muxer
 from recorder.engine.outputs_api import FileFinished, FileOpened, OutputEvent
 from recorder.engine.spec import FileFormat
-from tests.output.output_media import audio_output, config, record, video_output
+from tests.output.output_media import audio_output, config, naming, record, video_output
 
 FORMATS = (FileFormat.MP4, FileFormat.M4A, FileFormat.HLS, FileFormat.MP3)
 PROGRESSIVE = {FileFormat.MP4, FileFormat.M4A}
@@ -113,3 +113,21 @@ def test_it_delivers_the_fragmented_file_when_it_cannot_be_laid_out(tmp_path, mo
     assert any("could not be rewritten with its index first" in warning for warning in result.warnings)
     assert info.payload_offset is None and info.path.is_file() and info.output_id
     assert "payload_offset" not in event_to_json(FileFinished(info))["file"]
+
+
+def test_it_announces_the_final_key_at_open_when_the_name_has_no_duration(tmp_path):
+    output = config(tmp_path, (FileFormat.MP4,), video=video_output(gop=1),
+                    name=naming(pattern="{TaskId}_{Random}", prefix=("rec",)))  # fmt: skip
+    result = record(output, 2)
+    [opened] = [event for event in result.events if isinstance(event, FileOpened)]
+    [finished] = result.finished
+    assert opened.object_key is not None and opened.object_key == finished.object_key  # {Random} drawn once
+    assert finished.path == tmp_path / opened.object_key
+    assert event_to_json(opened)["object_key"] == opened.object_key
+
+
+def test_it_announces_no_key_at_open_when_the_name_waits_for_the_duration(recording):
+    result, _, _ = recording  # the default pattern, which ends in {Duration}
+    opened = [event for event in result.events if isinstance(event, FileOpened)]
+    assert opened and all(event.object_key is None for event in opened)
+    assert all("object_key" not in event_to_json(event) for event in opened)

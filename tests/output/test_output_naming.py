@@ -9,6 +9,7 @@ import pytest
 from recorder.engine.output.naming import (
     UnsafePathError,
     expand_pattern,
+    key_known_at_open,
     object_key,
     safe_component,
     spool_path,
@@ -136,3 +137,21 @@ def test_it_refuses_a_spool_path_outside_the_spool(tmp_path):
     (tmp_path / "link").symlink_to(outside)
     with pytest.raises(UnsafePathError):
         spool_path(tmp_path, "link/file.mp4")
+
+
+def test_it_knows_a_key_without_duration_when_the_file_is_opened():
+    known = key_known_at_open(
+        naming(pattern="{TaskId}_{StartTime}", prefix=("rec",)), FileFormat.MP4, suffix=HEX
+    )
+    assert known == f"rec/task1_{START_TIME_MS}_{HEX}.mp4"
+    assert known == key(pattern="{TaskId}_{StartTime}", prefix=("rec",))  # the same as when finished
+
+
+def test_it_knows_no_key_at_open_while_the_name_waits_for_the_duration():
+    for pattern in (None, "{TaskId}_{Duration}", "{DURATION}"):  # None: the SPEC default ends in it
+        assert key_known_at_open(naming(pattern=pattern), FileFormat.MP4, suffix=HEX) is None
+
+
+def test_it_knows_the_key_at_open_with_sync_upload_whose_duration_is_zero():
+    known = key_known_at_open(naming(pattern="{Duration}", sync_upload=True), FileFormat.M4A, suffix=HEX)
+    assert known == f"000000_{HEX}.m4a"

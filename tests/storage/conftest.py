@@ -17,6 +17,7 @@ from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.storage import intake
 from recorder.storage.service import UploadService
 from tests.harness import kill_recorders
+from tests.storage.growing_mp4 import noise_mp4
 from tests.storage.s3_server import S3Server
 
 
@@ -62,3 +63,10 @@ def dispatcher(spool: Spool) -> Iterator[LocalDispatcher]:
     running = LocalDispatcher(max_concurrent=2, poll_seconds=0.05)
     yield running
     kill_recorders(running)
+
+
+@pytest.fixture(scope="module")
+def noise(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fragmented MP4 of about 27 MB in 7 fragments: parts 2..5 of 5 MiB while recording, then
+    the tail (progressive-upload tests)."""
+    return noise_mp4(tmp_path_factory.mktemp("noise") / "noise.mp4", 70)

@@ -7,111 +7,28 @@ own event handling; one records for real."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from recorder import lifecycle
 from recorder.dispatch import persist
 from recorder.dispatch.local import LocalDispatcher
-from recorder.dispatch.messages import spool_dir
-from recorder.engine.output.muxers.mp4_layout import FragmentScanner, write_progressive
 from recorder.engine.upload.transfer import MIN_PART_SIZE
-from recorder.models import ProgressiveUpload, RecordFile, RecordTask, TaskState, Upload
+from recorder.models import RecordFile, TaskState, Upload
 from recorder.services import tasks
 from recorder.storage.service import UploadService
 from tests.conftest import Tenant
 from tests.storage.conftest import Spool
 from tests.storage.fault_proxy import FaultProxy
-from tests.storage.growing_mp4 import GrowingFile, noise_mp4
-from tests.storage.recording import (
-    custom_storage,
-    drive,
-    events,
-    publish_synthetic,
-    start,
-    state_of,
+from tests.storage.progressive_recorder import (
+    OUTPUT_ID,
+    FakeRecorder,
+    assert_nothing_left,
+    progressive_row,
+    recording_task,
+    server_parts,
     wait_for,
 )
+from tests.storage.recording import custom_storage, drive, events, publish_synthetic, start, state_of
 from tests.storage.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
-
-OUTPUT_ID = "0123abcd"
-
-
-@pytest.fixture(scope="module")
-def noise(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """About 27 MB in 7 fragments: parts 2..5 of 5 MiB while recording, then the tail."""
-    return noise_mp4(tmp_path_factory.mktemp("noise") / "noise.mp4", 70)
-
-
-def recording_task(tenant: Tenant, endpoint: str, bucket: str) -> RecordTask:
-    task = start(tenant, custom_storage(endpoint, bucket, ACCESS_KEY, SECRET_KEY),
-                 FileNameConfig={"Prefix": ["rec"], "Pattern": "{TaskId}_{Duration}"})  # fmt: skip
-    for state in (TaskState.STARTING, TaskState.RECORDING):
-        lifecycle.transition(task, state)
-    return task
-
-
-class FakeRecorder:
-    """What a recorder process reports about one MP4 output, applied as the dispatcher does."""
-
-    def __init__(self, task: RecordTask, noise: Path) -> None:
-        self.task = task
-        self.fragmented = spool_dir(task) / ".incomplete" / f"{OUTPUT_ID}.fragmented.mp4"
-        self.growing = GrowingFile(noise, self.fragmented)
-        self.key = f"rec/{task.task_id}_000007_{OUTPUT_ID}.mp4"
-        self.final = spool_dir(task) / self.key
-
-    def ready_parts(self) -> list[int]:
-        """The payload parts complete in the file as it is now (part 1 is never sent early)."""
-        available = FragmentScanner(self.fragmented).scan()
-        return list(range(2, sum(length for _, length in available) // MIN_PART_SIZE + 1))
-
-    def open(self, fraction: float) -> None:
-        self.growing.grow_to(fraction)
-        persist.apply_event(self.task, {"type": "file_opened", "output_id": OUTPUT_ID, "file_format": "mp4",
-                                        "path": str(self.fragmented)})  # fmt: skip
-
-    def finish(self, *, with_payload: bool = True) -> bytes:
-        """The rest is written, the file made progressive, the fragmented file removed."""
-        self.growing.grow_to(1.0)
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        layout = write_progressive(self.fragmented, self.final)
-        self.fragmented.unlink()
-        info: dict[str, Any] = {
-            "output_id": OUTPUT_ID, "file_format": "MP4", "path": str(self.final), "object_key": self.key,
-            "start_time_ms": 0, "duration_ms": 7000, "size_bytes": self.final.stat().st_size,
-            "video_codec": "h264", "audio_codec": "", "video_width": 640, "video_height": 360, "streams": [],
-        }  # fmt: skip
-        if with_payload:
-            info |= {"payload_offset": layout.payload_offset, "payload_size": layout.payload_size}
-        body = self.final.read_bytes()
-        persist.apply_event(self.task, {"type": "file_finished", "file": info})
-        persist.apply_event(self.task, {"type": "stopped", "reason": "StopRecord"})
-        return body
-
-
-def progressive_row(task: RecordTask) -> ProgressiveUpload:
-    return ProgressiveUpload.objects.get(task=task)
-
-
-def server_parts(s3_server: S3Server, bucket: str) -> list[int]:
-    """Part numbers of the bucket's one unfinished multipart upload (none: [])."""
-    uploads = s3_server.unfinished_uploads(bucket)
-    if not uploads:
-        return []
-    [upload] = uploads
-    listed = s3_server.client().list_parts(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-    return [int(part["PartNumber"]) for part in listed.get("Parts", [])]
-
-
-def assert_nothing_left(s3_server: S3Server, bucket: str, key: str, body: bytes) -> None:
-    assert s3_server.keys(bucket) == {key: len(body)}  # no temporary key
-    assert s3_server.unfinished_uploads(bucket) == []
-    stored = s3_server.body(bucket, key)
-    assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(body).hexdigest()
 
 
 def test_it_sends_the_payload_while_recording_and_stores_the_final_file_byte_for_byte(

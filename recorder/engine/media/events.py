@@ -141,12 +141,13 @@ def event_to_json(event: RecordingEvent) -> JsonObject:
             "media_seconds": round(event.media_seconds, 3),
         }
     if isinstance(event, FileOpened):
-        return {
+        opened: dict[str, object] = {
             "type": event.type,
             "output_id": event.output_id,
             "file_format": event.file_format.value.lower(),
             "path": str(event.path),
         }
+        return opened | ({"object_key": event.object_key} if event.object_key is not None else {})
     if isinstance(event, FileFinished):
         return {"type": event.type, "file": file_info_to_json(event.info)}
     if isinstance(event, SegmentFinished):

@@ -140,6 +140,25 @@ def expanded_name(context: NamingContext, duration_ms: int) -> str:
     return expand_pattern(pattern, placeholder_values(context, duration_ms))
 
 
+def depends_on_duration(context: NamingContext) -> bool:
+    """Whether a file's name waits for its length: ``{Duration}`` in the pattern (any case),
+    unless EnableSyncUpload fixes it at 0."""
+    pattern = context.file_name.pattern
+    if pattern is None:
+        pattern = default_pattern(context.record_mode)
+    named = {match.group(1).lower() for match in _PLACEHOLDER.finditer(pattern)}
+    return "duration" in named and not context.sync_upload
+
+
+def key_known_at_open(context: NamingContext, file_format: FileFormat, *, suffix: str) -> str | None:
+    """The file's key decided when it is opened, when nothing in it waits for the file's end;
+    else None. The caller names the file with this very key when it finishes (``{Random}`` is
+    drawn once, here), so an uploader can write to it while the file is being recorded."""
+    if depends_on_duration(context):
+        return None
+    return object_key(context, file_format, duration_ms=0, suffix=suffix)
+
+
 def object_key(context: NamingContext, file_format: FileFormat, *, duration_ms: int, suffix: str) -> str:
     """The storage key of one output file (for HLS: of the playlist inside its folder)."""
     folders = [safe_component(folder) for folder in context.file_name.prefix if folder]

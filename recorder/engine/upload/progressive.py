@@ -1,5 +1,6 @@
-"""A progressive MP4/M4A uploaded while it is recorded: one multipart upload to a temporary
-key, then a server-side copy to the final key (``{Duration}`` is known only at the end).
+"""A progressive MP4/M4A uploaded while it is recorded: one multipart upload, to the final key
+when it is known at open (no ``{Duration}`` in the name), else to a temporary key that a
+server-side copy puts under the final key at the end.
 
 The final file is cut at fixed boundaries, ``chunk`` bytes apart from the payload's start::
 
@@ -9,17 +10,31 @@ The final file is cut at fixed boundaries, ``chunk`` bytes apart from the payloa
 Parts 2..N are the payload, byte for byte the fragments' ``mdat`` payloads of the growing
 fragmented file (``muxers.mp4_layout``), so they are sent while recording (``PayloadReader``).
 Part 1 waits for the header, which exists only once the file is finished. ``assemble`` then
-sends part 1 and whatever the payload parts did not cover, from the final file, completes the
-upload and checks the stored object against the final file: its size, and its ETag = MD5 of
-the part MD5s of the final file's ranges (a part sent from bytes that differ is caught).
+sends part 1 and whatever the payload parts did not cover, from the final file, and completes
+the upload, without reading the final file again:
+
+- every part sent is remembered as a ``SentPart``: its MD5 (its ETag, checked when it was
+  sent) and a *sample*, a digest of its length and three 4 KiB windows of its bytes;
+- a part the server holds is kept when its ETag is the one sent and the sample of the same
+  range of the final file matches (12 KiB read per part): a wrong payload offset, a missing,
+  extra or misplaced fragment, a short copy all show in the samples. A part that fails the
+  check is sent again from the final file. A part the server holds without a record of it (a
+  restart lost it) is hashed from the final file in full;
+- the completed object's ETag must be the MD5 of those part MD5s, ``-N``.
+
+What the samples cannot see is a changed byte between the windows: the final payload is a
+kernel copy (``copy_file_range``) of the very bytes the parts were read from, which is what is
+relied on there (docs/storage.md, "What is verified").
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
+import logging
 import math
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -29,9 +44,13 @@ from botocore.exceptions import ClientError
 from recorder.engine.output.muxers.mp4_layout import FragmentScanner
 from recorder.engine.upload.checksums import bytes_md5, clean_etag, content_md5, file_md5, multipart_etag
 from recorder.engine.upload.errors import UploadError
+from recorder.engine.upload.phases import mark
 from recorder.engine.upload.transfer import MAX_PARTS, MIN_PART_SIZE, Stored, Transfer
 
+log = logging.getLogger(__name__)
+
 TEMPORARY_PREFIX: Final = ".incomplete-"  # final keys never start with a dot (naming.safe_component)
+SAMPLE_WINDOW_BYTES: Final = 4096
 
 
 class NotAssembledError(Exception):
@@ -61,6 +80,47 @@ def final_part_range(number: int, chunk: int, payload_offset: int, size: int) ->
 
 def part_count(chunk: int, payload_offset: int, size: int) -> int:
     return 1 + max(0, math.ceil((size - payload_offset - chunk) / chunk))
+
+
+@dataclass(frozen=True)
+class SentPart:
+    """One part as it was sent: its ETag (the MD5 of its bytes, checked when it was sent) and
+    its ``part_sample``; None when the server holds the part but no record of it survived."""
+
+    etag: str
+    sample: str | None
+
+
+@dataclass(frozen=True)
+class HeldPart:
+    """One part as the server lists it (ListParts)."""
+
+    etag: str
+    size: int | None  # None: the server did not say
+
+
+def _sample_windows(length: int) -> list[tuple[int, int]]:
+    """``(start, length)`` of the windows a sample reads within a part of ``length`` bytes."""
+    window = min(SAMPLE_WINDOW_BYTES, length)
+    return [(0, window), (max(0, length // 2 - window // 2), window), (length - window, window)]
+
+
+def part_sample(data: bytes) -> str:
+    """A digest of a part's length and of three small windows (start, middle, end) of it."""
+    digest = hashlib.md5(len(data).to_bytes(8, "big"), usedforsecurity=False)
+    for start, length in _sample_windows(len(data)):
+        digest.update(data[start : start + length])
+    return digest.hexdigest()
+
+
+def file_part_sample(path: Path, offset: int, length: int) -> str:
+    """``part_sample`` of ``path[offset : offset + length]``, reading only the windows."""
+    digest = hashlib.md5(length.to_bytes(8, "big"), usedforsecurity=False)
+    with path.open("rb") as source:
+        for start, size in _sample_windows(length):
+            source.seek(offset + start)
+            digest.update(source.read(size))
+    return digest.hexdigest()
 
 
 @dataclass
@@ -112,29 +172,32 @@ class PayloadReader:
 class ProgressiveTransfer(Transfer):
     """The S3 operations of a progressive upload (keys relative to the target, like ``Transfer``)."""
 
-    def create(self, temp_key: str, content_type: str) -> str:
+    def create(self, key: str, content_type: str) -> str:
         def create() -> str:
             created = self.client.create_multipart_upload(
-                Bucket=self.target.bucket, Key=self.target.full_key(temp_key), ContentType=content_type
+                Bucket=self.target.bucket, Key=self.target.full_key(key), ContentType=content_type
             )
             return str(created["UploadId"])
 
         return self._guarded(create)
 
-    def held_parts(self, temp_key: str, upload_id: str) -> dict[int, str] | None:
+    def held_parts(self, key: str, upload_id: str) -> dict[int, HeldPart] | None:
         """The parts the server holds (ListParts); None if it does not know the upload."""
 
-        def held() -> dict[int, str] | None:
-            parts: dict[int, str] = {}
+        def held() -> dict[int, HeldPart] | None:
+            parts: dict[int, HeldPart] = {}
             marker = 0
             try:
                 while True:
                     page = self.client.list_parts(
-                        Bucket=self.target.bucket, Key=self.target.full_key(temp_key), UploadId=upload_id,
+                        Bucket=self.target.bucket, Key=self.target.full_key(key), UploadId=upload_id,
                         PartNumberMarker=marker,
                     )  # fmt: skip
                     for part in page.get("Parts", []):
-                        parts[int(part["PartNumber"])] = clean_etag(str(part["ETag"]))
+                        size = part.get("Size")
+                        parts[int(part["PartNumber"])] = HeldPart(
+                            clean_etag(str(part["ETag"])), None if size is None else int(size)
+                        )
                     if not page.get("IsTruncated"):
                         return parts
                     marker = int(page["NextPartNumberMarker"])
@@ -145,13 +208,13 @@ class ProgressiveTransfer(Transfer):
 
         return self._guarded(held)
 
-    def send_part(self, temp_key: str, upload_id: str, number: int, data: bytes) -> str:
-        """One part with Content-MD5; its ETag (checked to be the MD5)."""
+    def send_part(self, key: str, upload_id: str, number: int, data: bytes) -> SentPart:
+        """One part with Content-MD5; its ETag (checked to be the MD5) and sample."""
 
-        def send() -> str:
+        def send() -> SentPart:
             digest = bytes_md5(data)
             response = self.client.upload_part(
-                Bucket=self.target.bucket, Key=self.target.full_key(temp_key), UploadId=upload_id,
+                Bucket=self.target.bucket, Key=self.target.full_key(key), UploadId=upload_id,
                 PartNumber=number, Body=data, ContentLength=len(data), ContentMD5=content_md5(digest),
             )  # fmt: skip
             etag = clean_etag(str(response.get("ETag", "")))
@@ -159,65 +222,124 @@ class ProgressiveTransfer(Transfer):
                 raise UploadError(
                     f"{self.target.describe()}: part {number} stored with another ETag", permanent=False
                 )
-            return etag
+            return SentPart(etag, part_sample(data))
 
         return self._guarded(send)
-
-    def abort_upload(self, temp_key: str, upload_id: str) -> None:
-        """Drop an unfinished upload and its parts (best effort, like ``Transfer.abort``)."""
-        try:
-            self.client.abort_multipart_upload(
-                Bucket=self.target.bucket, Key=self.target.full_key(temp_key), UploadId=upload_id
-            )
-        except Exception:  # NoSuchUpload included: already gone is what we want
-            return
 
     def assemble(
         self,
         final: Path,
         payload_offset: int,
         *,
-        temp_key: str,
+        key: str,
         upload_id: str,
         chunk: int,
-        held: dict[int, str],
-        on_part: Callable[[int, str], None],
+        sent: Mapping[int, SentPart],
+        on_part: Callable[[int, SentPart], None],
     ) -> Stored:
-        """Complete the temporary object from the final file: keep the held parts whose ETag is
-        the MD5 of the same final bytes, send the others (part 1, the tail, anything missing)."""
+        """Complete the upload as the final file: keep the parts the server holds that pass the
+        check (module docstring), send the others from the final file (part 1, the tail,
+        anything missing or wrong), complete, and check the ETag the storage reports.
+        ``on_part`` runs on this thread for every part sent. An upload completed by an earlier
+        attempt (the server no longer knows the UploadId) is accepted if the object under
+        ``key`` is the one these parts make."""
         size = final.stat().st_size
         count = part_count(chunk, payload_offset, size)
         if payload_offset > size or count > MAX_PARTS:
             raise NotAssembledError(f"{count} parts for a payload at {payload_offset} of {size} bytes")
+        ranges = {n: final_part_range(n, chunk, payload_offset, size) for n in range(1, count + 1)}
+        etags: dict[int, str] = {}
 
-        def digest_of(number: int) -> bytes:
-            return file_md5(final, *final_part_range(number, chunk, payload_offset, size))
+        def send(number: int) -> SentPart:
+            offset, length = ranges[number]
+            with final.open("rb") as source:
+                source.seek(offset)
+                data = source.read(length)
+            return self.send_part(key, upload_id, number, data)
 
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload-assemble") as pool:
-            digests = dict(zip(range(1, count + 1), pool.map(digest_of, range(1, count + 1)), strict=True))
-            missing = [n for n in range(1, count + 1) if held.get(n) != digests[n].hex()]
+        with ThreadPoolExecutor(max_workers=self.workers + 1, thread_name_prefix="upload-assemble") as pool:
+            listing = pool.submit(self.held_parts, key, upload_id)
+            # What was never sent (part 1, the tail) goes at once, while the server is asked.
+            sending = {pool.submit(send, n): n for n in ranges if n not in sent}
+            held = listing.result()
+            if held is None:
+                wait(sending)
+                return self._completed_earlier(key, size, ranges, sent)
+            mark(log, "parts_listed", key)
+            for number, part_range in ranges.items():
+                if number in sent:
+                    etag = self._kept(final, number, part_range, held.get(number), sent[number])
+                    if etag is None:
+                        sending[pool.submit(send, number)] = number
+                    else:
+                        etags[number] = etag
+            self._collect(sending, etags, on_part)
+        mark(log, "parts_sent", key)
+        return self._complete(key, upload_id, size, [etags[n] for n in ranges])
 
-            def send(number: int) -> str:
-                offset, length = final_part_range(number, chunk, payload_offset, size)
-                with final.open("rb") as source:
-                    source.seek(offset)
-                    data = source.read(length)
-                return self.send_part(temp_key, upload_id, number, data)
+    def _kept(
+        self, final: Path, number: int, part_range: tuple[int, int], held: HeldPart | None, sent: SentPart
+    ) -> str | None:
+        """The ETag of a part the server holds and the final file agrees with, else None."""
+        offset, length = part_range
+        if held is None or held.size not in (None, length):
+            return None
+        if sent.sample is not None and held.etag == sent.etag:
+            if file_part_sample(final, offset, length) == sent.sample:
+                return held.etag
+            log.warning("part %s of %s differs from the bytes sent; sending it again", number, final.name)
+            return None
+        digest = file_md5(final, offset, length).hex()  # no record of its bytes: read it all
+        return held.etag if digest == held.etag else None
 
-            for number, etag in zip(missing, pool.map(send, missing), strict=True):
-                on_part(number, etag)
-        parts = [{"PartNumber": n, "ETag": f'"{digests[n].hex()}"'} for n in range(1, count + 1)]
-        full_key = self.target.full_key(temp_key)
-        self._guarded(
+    @staticmethod
+    def _collect(
+        sending: dict[Future[SentPart], int], etags: dict[int, str], on_part: Callable[[int, SentPart], None]
+    ) -> None:
+        """Wait for the parts on their way; the first failure is raised once none is running."""
+        failure: BaseException | None = None
+        running = set(sending)
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    failure = failure or error
+                    continue
+                part = future.result()
+                etags[sending[future]] = part.etag
+                on_part(sending[future], part)
+        if failure is not None:
+            raise failure
+
+    def _complete(self, key: str, upload_id: str, size: int, etags: list[str]) -> Stored:
+        full_key = self.target.full_key(key)
+        parts = [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in enumerate(etags, start=1)]
+        response = self._guarded(
             lambda: self.client.complete_multipart_upload(
                 Bucket=self.target.bucket, Key=full_key, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
         )
-        expected = multipart_etag(digests[n] for n in range(1, count + 1))
-        stored = self.head(temp_key)
-        if stored != (size, expected):
-            raise NotAssembledError(f"the temporary object is {stored}, the final file ({size}, {expected})")
+        mark(log, "completed", key)
+        expected = multipart_etag(bytes.fromhex(etag) for etag in etags)
+        reported = clean_etag(str(response.get("ETag", "")))
+        if not reported:  # not every S3-compatible server says: ask
+            stored = self.head(key)
+            reported = stored[1] if stored is not None and stored[0] == size else ""
+        if reported != expected:
+            raise NotAssembledError(f"the completed object has ETag {reported or None}, expected {expected}")
         return Stored(full_key, size, expected)
+
+    def _completed_earlier(
+        self, key: str, size: int, ranges: Mapping[int, tuple[int, int]], sent: Mapping[int, SentPart]
+    ) -> Stored:
+        """The server no longer knows the upload: done already if the object under ``key`` is
+        made of the parts recorded (an earlier attempt completed it, then stopped)."""
+        if all(n in sent for n in ranges):
+            expected = multipart_etag(bytes.fromhex(sent[n].etag) for n in ranges)
+            if self.head(key) == (size, expected):
+                return Stored(self.target.full_key(key), size, expected)
+        raise NotAssembledError("the storage no longer knows the multipart upload")
 
     def head(self, key: str) -> tuple[int, str] | None:
         """The stored size and ETag of ``key``, or None if there is no such object."""

@@ -116,6 +116,8 @@ class Muxer(ABC):
 class ContainerMuxer(Muxer):
     """A single container file written through PyAV, finished by probing and renaming it."""
 
+    final_key: str | None = None  # the key decided when opened (else named when finished)
+
     def __init__(
         self,
         file_format: FileFormat,
@@ -177,6 +179,7 @@ class ContainerMuxer(Muxer):
             finalised.path,
             fallback=self.fallback_facts(),
             pcm=self.pcm_layout(),
+            final_key=self.final_key,
             layout=finalised.layout,
         )
 

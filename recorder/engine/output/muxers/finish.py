@@ -28,8 +28,9 @@ def finish_output(
 ) -> list[OutputEvent]:
     """Probe ``written`` (for HLS: the playlist), move it (HLS: its folder) to its object key.
 
-    ``final_key`` is given when the output was written in place already (HLS with
-    EnableSyncUpload, whose name has ``{Duration}`` 0). A file that cannot be read back is
+    ``final_key`` is given when the key was decided before the file was finished: HLS with
+    EnableSyncUpload (``{Duration}`` 0, written in place), an MP4/M4A whose name has no
+    ``{Duration}`` (announced in its ``FileOpened``). A file that cannot be read back is
     still delivered, described from what was written, with a warning. ``layout``: where
     the payload of a progressive MP4 lies (reported in its ``FileInfo``).
     """

@@ -11,7 +11,9 @@ each track at its own first dts and the tracks drift apart by the reorder delay)
 
 Once the first packet is written a ``FileOpened`` event names the growing file: its
 fragments' media bytes are final as soon as each fragment is on disk
-(``mp4_layout.FragmentScanner``), so they can be uploaded while recording.
+(``mp4_layout.FragmentScanner``), so they can be uploaded while recording. When the file's
+name does not wait for its duration (no ``{Duration}`` in the pattern) the event also gives
+the key the file will be finished under, decided at open.
 
 When the part is finished, ``mp4_layout.write_progressive`` writes the regular MP4 that
 a browser plays while it downloads: ``ftyp`` + ``moov`` (full sample tables) + one
@@ -32,6 +34,7 @@ from typing import Final
 from recorder.engine.output.muxers.base import HEVC_MP4_TAG, ContainerMuxer, Finalised, MuxInputs
 from recorder.engine.output.muxers.mp4_layout import write_progressive
 from recorder.engine.output.muxers.target import PartTarget
+from recorder.engine.output.naming import key_known_at_open
 from recorder.engine.outputs_api import FileOpened, OutputEvent, OutputWarning
 from recorder.engine.spec import FileFormat
 
@@ -60,12 +63,15 @@ class Mp4Muxer(ContainerMuxer):
             video_tag=HEVC_MP4_TAG if inputs.video_codec == "h265" else None,
         )
         self._opened_reported = False
+        # Decided now when the name does not wait for the duration: the uploader then writes
+        # the payload straight to the final key while recording (docs/storage.md).
+        self.final_key = key_known_at_open(target.naming, file_format, suffix=target.suffix)
 
     def poll(self) -> list[OutputEvent]:
         if self._opened_reported or not self.packets_written:
             return []
         self._opened_reported = True  # a part's file is only announced once it has media
-        return [FileOpened(self.target.output_id, self.file_format, self.path)]
+        return [FileOpened(self.target.output_id, self.file_format, self.path, self.final_key)]
 
     def finalised_file(self) -> Finalised:
         destination = self.target.temporary_path(self.extension)
