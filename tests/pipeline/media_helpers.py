@@ -331,3 +331,33 @@ def _beep_frame(sample):
     frame = av.AudioFrame.from_ndarray(np.stack([wave, wave]), format="fltp", layout="stereo")
     frame.sample_rate, frame.pts = SYNC_RATE, sample
     return frame
+
+
+def record_with_real_outputs(
+    spec,
+    streams,
+    tmp_path: Path,
+    *,
+    output_factory=None,
+    pacing=Pacing.AS_FAST_AS_POSSIBLE,
+    split_seconds=3600,
+) -> list[RecordingEvent]:
+    """Record to real files (the engine's outputs, or ``output_factory``) until the spec's own
+    stop; every event the recording reported."""
+    from recorder.engine.output import open_outputs
+
+    events: list[RecordingEvent] = []
+    recording = Recording(
+        spec,
+        streams,
+        spool_dir=tmp_path / "spool",
+        start_time_ms=1_700_000_000_000,
+        output_factory=output_factory or open_outputs,
+        on_event=events.append,
+        settings=RecordingSettings(split_seconds=split_seconds, pacing=pacing),
+    )
+    thread = threading.Thread(target=recording.run)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the recording did not stop"
+    return events

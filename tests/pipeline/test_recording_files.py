@@ -3,19 +3,20 @@ duration, A/V sync in the encoded file, split parts, copied H.264 (SPEC §7, §8
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 import av
 import numpy as np
 
-from recorder.engine.media.clock import Pacing
-from recorder.engine.media.pipeline.context import RecordingSettings
-from recorder.engine.media.recording import Recording
-from recorder.engine.output import open_outputs
 from recorder.engine.outputs_api import FileFinished
 from recorder.engine.spec import ControlSpec, FileFormat, RecordMode, TaskMediaType
-from tests.pipeline.media_helpers import file_stream, make_media_file, make_spec, synthetic
+from tests.pipeline.media_helpers import (
+    file_stream,
+    make_media_file,
+    make_spec,
+    record_with_real_outputs,
+    synthetic,
+)
 
 FPS = 10
 RATE = 48_000
@@ -26,20 +27,7 @@ DURATION_TOLERANCE_SECONDS = 1 / FPS + 1024 / RATE
 
 
 def record_files(spec, streams, tmp_path, split_seconds=3600):
-    events = []
-    recording = Recording(
-        spec,
-        streams,
-        spool_dir=tmp_path / "spool",
-        start_time_ms=1_700_000_000_000,
-        output_factory=open_outputs,
-        on_event=events.append,
-        settings=RecordingSettings(split_seconds=split_seconds, pacing=Pacing.AS_FAST_AS_POSSIBLE),
-    )
-    thread = threading.Thread(target=recording.run)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive()
+    events = record_with_real_outputs(spec, streams, tmp_path, split_seconds=split_seconds)
     return [e.info for e in events if isinstance(e, FileFinished)]
 
 

@@ -4,19 +4,14 @@ the recording keeps its file, with every packet copied and a dts the muxer accep
 from __future__ import annotations
 
 import itertools
-import threading
 
 import av
 import numpy as np
 
-from recorder.engine.media.clock import Pacing
-from recorder.engine.media.pipeline.context import RecordingSettings
-from recorder.engine.media.recording import Recording
 from recorder.engine.media.sources.decode_times import MAX_HELD_PACKETS, DecodeTimes
-from recorder.engine.output import open_outputs
 from recorder.engine.outputs_api import FileFinished
 from recorder.engine.spec import ControlSpec, RecordMode
-from tests.pipeline.media_helpers import file_stream, make_spec
+from tests.pipeline.media_helpers import file_stream, make_spec, record_with_real_outputs
 
 FPS = 30
 SECONDS = 3
@@ -94,20 +89,7 @@ def test_it_copies_a_matroska_source_whose_first_packets_have_no_dts(tmp_path):
         fps=FPS,
         control=ControlSpec(max_record_time_seconds=SECONDS + 1, max_idle_time_seconds=60),
     )
-    events = []
-    recording = Recording(
-        spec,
-        [file_stream("alice", source)],
-        spool_dir=tmp_path / "spool",
-        start_time_ms=1_700_000_000_000,
-        output_factory=open_outputs,
-        on_event=events.append,
-        settings=RecordingSettings(pacing=Pacing.AS_FAST_AS_POSSIBLE),
-    )
-    thread = threading.Thread(target=recording.run)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive()
+    events = record_with_real_outputs(spec, [file_stream("alice", source)], tmp_path)
     assert not [e for e in events if e.type == "failed"]
     (info,) = [e.info for e in events if isinstance(e, FileFinished)]
     with av.open(str(info.path)) as container:

@@ -13,8 +13,6 @@ import numpy as np
 import pytest
 
 from recorder.engine.media.clock import Pacing
-from recorder.engine.media.pipeline.context import RecordingSettings
-from recorder.engine.media.recording import Recording
 from recorder.engine.media.room import PublishedStream
 from recorder.engine.output import open_outputs
 from recorder.engine.outputs_api import FileFinished, FileInfo, OutputConfig, RemuxAudio
@@ -27,6 +25,7 @@ from tests.pipeline.media_helpers import (
     file_stream,
     free_udp_port,
     make_media_file,
+    record_with_real_outputs,
     send_sync_pattern,
 )
 
@@ -75,25 +74,14 @@ def record_files(
     if max_silence_seconds is not None:
         spec = replace(spec, control=replace(spec.control, max_silence_seconds=max_silence_seconds))
     configs: list[OutputConfig] = []
-    events: list = []
 
     def outputs(config, on_event):
         configs.append(config)
         return open_outputs(config, on_event)
 
-    recording = Recording(
-        spec,
-        streams,
-        spool_dir=tmp_path / "spool",
-        start_time_ms=1_700_000_000_000,
-        output_factory=outputs,
-        on_event=events.append,
-        settings=RecordingSettings(split_seconds=split_seconds, pacing=pacing),
+    events = record_with_real_outputs(
+        spec, streams, tmp_path, output_factory=outputs, pacing=pacing, split_seconds=split_seconds
     )
-    thread = threading.Thread(target=recording.run)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive()
     return configs, [event.info for event in events if isinstance(event, FileFinished)]
 
 
