@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.recorder import (  # the project root is on the path (above)
-    AUDIO_BITRATE_KBPS,
-    GOP_SECONDS,
     ROOT,
-    S1_CANVAS,
-    S1_FPS,
-    S1_REGIONS,
-    VIDEO_BITRATE_KBPS,
-    base_spec,
     file_streams,
     make_sources,
     recorder_command,
+    s1_spec,
+    start_message,
 )
 
 
@@ -67,36 +61,14 @@ class Recording:
         return any(event["type"] == "stopped" for event in self.events)
 
 
-def s1_spec(task_id: str, seconds: int) -> dict[str, Any]:
-    regions = [
-        {"StreamIndex": n, "LocationX": x, "LocationY": y, "Width": w, "Height": h, "RenderMode": 1}
-        for n, (x, y, w, h) in enumerate(S1_REGIONS)
-    ]
-    return base_spec(
-        task_id,
-        seconds,
-        TargetStreams={"StreamList": [{"UserId": f"u{n}", "Index": n} for n in range(4)]},
-        Encode={"VideoFps": S1_FPS, "VideoBitrate": VIDEO_BITRATE_KBPS, "VideoGop": GOP_SECONDS,
-                "AudioBitrate": AUDIO_BITRATE_KBPS},
-        Layout={"LayoutMode": 2, "CustomLayout": {"Canvas": {"Width": S1_CANVAS[0], "Height": S1_CANVAS[1]},
-                                                  "Regions": regions}},
-    )  # fmt: skip
-
-
 def start(number: int, paths: list[Path], seconds: int, spool: Path) -> Recording:
-    message = {
-        "type": "start",
-        "spec": s1_spec(f"s1-{number}", seconds),
-        "streams": file_streams(paths, 4),
-        "spool_dir": str(spool / f"s1-{number}"),
-        "start_time_ms": int(time.time() * 1000),
-        "settings": {"pacing": "realtime"},
-    }
+    name = f"s1-{number}"
+    message = start_message(s1_spec(name, seconds), file_streams(paths, 4), spool / name, "realtime")
     process = subprocess.Popen(
         recorder_command(), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     assert process.stdin is not None
-    process.stdin.write((json.dumps(message) + "\n").encode())
+    process.stdin.write(message)
     process.stdin.flush()
     return Recording(process)
 

@@ -174,6 +174,23 @@ def file_streams(paths: list[Path], count: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def s1_spec(task_id: str, seconds: int) -> dict[str, Any]:
+    """S1's StartRecord body: 4 streams into the custom 1280x720@30 layout, H.264 + AAC."""
+    regions = [
+        {"StreamIndex": n, "LocationX": x, "LocationY": y, "Width": w, "Height": h, "RenderMode": 1}
+        for n, (x, y, w, h) in enumerate(S1_REGIONS)
+    ]
+    return base_spec(
+        task_id,
+        seconds,
+        TargetStreams={"StreamList": [{"UserId": f"u{n}", "Index": n} for n in range(4)]},
+        Encode={"VideoFps": S1_FPS, "VideoBitrate": VIDEO_BITRATE_KBPS, "VideoGop": GOP_SECONDS,
+                "AudioBitrate": AUDIO_BITRATE_KBPS},
+        Layout={"LayoutMode": 2, "CustomLayout": {"Canvas": {"Width": S1_CANVAS[0], "Height": S1_CANVAS[1]},
+                                                  "Regions": regions}},
+    )  # fmt: skip
+
+
 def s1_ours(
     paths: list[Path],
     seconds: int,
@@ -183,19 +200,7 @@ def s1_ours(
     tree: Path | None = None,
     name: str | None = None,
 ) -> Measured:
-    regions = [
-        {"StreamIndex": n, "LocationX": x, "LocationY": y, "Width": w, "Height": h, "RenderMode": 1}
-        for n, (x, y, w, h) in enumerate(S1_REGIONS)
-    ]
-    spec = base_spec(
-        "s1",
-        seconds,
-        TargetStreams={"StreamList": [{"UserId": f"u{n}", "Index": n} for n in range(4)]},
-        Encode={"VideoFps": S1_FPS, "VideoBitrate": VIDEO_BITRATE_KBPS, "VideoGop": GOP_SECONDS,
-                "AudioBitrate": AUDIO_BITRATE_KBPS},
-        Layout={"LayoutMode": 2, "CustomLayout": {"Canvas": {"Width": S1_CANVAS[0], "Height": S1_CANVAS[1]},
-                                                  "Regions": regions}},
-    )  # fmt: skip
+    spec = s1_spec("s1", seconds)
     stdin = start_message(spec, file_streams(paths, 4), spool, pacing)
     if name is None:
         name = "S1 ours" if pacing == "as_fast_as_possible" else "S1 ours, real time"

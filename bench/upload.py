@@ -37,16 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.recorder import (  # noqa: E402 - after the path fix, like the other benchmarks
-    AUDIO_BITRATE_KBPS,
-    CACHE,
-    GOP_SECONDS,
-    S1_CANVAS,
-    S1_FPS,
-    S1_REGIONS,
-    VIDEO_BITRATE_KBPS,
-    make_sources,
-)
+from bench.recorder import CACHE, make_sources, s1_spec  # noqa: E402 - after the path fix, like the other benchmarks
 
 SOURCE_SECONDS = 60  # looped: the sources need not be as long as the recording
 # FileNameConfig.Pattern per bench row: None = the SPEC §8 default (mixed: ends in {Duration},
@@ -121,17 +112,10 @@ def setup_django(data_dir: Path) -> None:
 
 
 def s1_body(app_id: str, endpoint: str, bucket: str, pattern: str | None) -> dict[str, Any]:
-    regions = [
-        {"StreamIndex": n, "LocationX": x, "LocationY": y, "Width": w, "Height": h, "RenderMode": 1}
-        for n, (x, y, w, h) in enumerate(S1_REGIONS)
-    ]
+    """bench/recorder.py's S1, stopped by StopRecord (no MaxRecordTime), into the bucket."""
     return {
-        "AppId": app_id, "RoomId": "bench-room", "TaskId": f"upload-{time.time_ns()}",
-        "TargetStreams": {"StreamList": [{"UserId": f"u{n}", "Index": n} for n in range(4)]},
-        "Encode": {"VideoFps": S1_FPS, "VideoBitrate": VIDEO_BITRATE_KBPS, "VideoGop": GOP_SECONDS,
-                   "AudioBitrate": AUDIO_BITRATE_KBPS},
-        "Layout": {"LayoutMode": 2, "CustomLayout": {
-            "Canvas": {"Width": S1_CANVAS[0], "Height": S1_CANVAS[1]}, "Regions": regions}},
+        **s1_spec(f"upload-{time.time_ns()}", 0),
+        "AppId": app_id,
         "Control": {"MaxIdleTime": 86400},
         **({"FileNameConfig": {"Pattern": pattern}} if pattern else {}),
         "StorageConfig": {"Type": 2, "CustomConfig": {

@@ -15,6 +15,7 @@ from recorder.dispatch.messages import spool_dir
 from recorder.engine.output.muxers.mp4_layout import FragmentScanner, write_progressive
 from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.models import ProgressiveUpload, RecordTask, TaskState
+from recorder.storage.service import UploadService
 from tests.conftest import Tenant
 from tests.storage.growing_mp4 import GrowingFile
 from tests.storage.recording import custom_storage, start
@@ -121,3 +122,17 @@ def assert_nothing_left(s3_server: S3Server, bucket: str, key: str, body: bytes)
     assert s3_server.unfinished_uploads(bucket) == []
     stored = s3_server.body(bucket, key)
     assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(body).hexdigest()
+
+
+def parts_sent_while_recording(
+    tenant: Tenant, s3_server: S3Server, uploader: UploadService, noise: Path, *, announce_key: bool = False
+) -> tuple[str, RecordTask, FakeRecorder]:
+    """A recording whose MP4 is 60 % written and whose complete payload parts are on the server
+    (to its final key when ``announce_key``, else to a temporary one)."""
+    bucket = s3_server.new_bucket()
+    task = recording_task(tenant, s3_server.url, bucket)
+    recorder = FakeRecorder(task, noise, announce_key=announce_key)
+    recorder.open(0.6)
+    uploader.wake()
+    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
+    return bucket, task, recorder

@@ -13,7 +13,7 @@ from recorder.dispatch import persist
 from recorder.engine.upload.errors import UploadError
 from recorder.engine.upload.progressive import ProgressiveTransfer
 from recorder.engine.upload.transfer import MIN_PART_SIZE
-from recorder.models import RecordTask, TaskState, Upload
+from recorder.models import TaskState, Upload
 from recorder.storage.service import UploadService
 from tests.conftest import Tenant
 from tests.storage.conftest import Spool
@@ -21,6 +21,7 @@ from tests.storage.fault_proxy import FaultProxy
 from tests.storage.progressive_recorder import (
     FakeRecorder,
     assert_nothing_left,
+    parts_sent_while_recording,
     progressive_row,
     recording_task,
     server_parts,
@@ -28,19 +29,6 @@ from tests.storage.progressive_recorder import (
 )
 from tests.storage.recording import events, state_of
 from tests.storage.s3_server import S3Server
-
-
-def parts_sent_to_the_final_key(
-    tenant: Tenant, s3_server: S3Server, uploader: UploadService, noise: Path
-) -> tuple[str, RecordTask, FakeRecorder]:
-    """A recording whose MP4 announced its key and had its payload parts sent there."""
-    bucket = s3_server.new_bucket()
-    task = recording_task(tenant, s3_server.url, bucket)
-    recorder = FakeRecorder(task, noise, announce_key=True)
-    recorder.open(0.6)
-    uploader.wake()
-    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
-    return bucket, task, recorder
 
 
 def test_it_sends_the_payload_straight_to_the_final_key_when_it_is_known_at_open(
@@ -105,7 +93,7 @@ def test_it_resumes_a_direct_upload_after_a_restart_without_sending_parts_again(
 def test_it_uploads_the_file_whole_to_the_same_key_when_a_direct_upload_is_given_up(
     alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
 ) -> None:
-    bucket, task, recorder = parts_sent_to_the_final_key(alice, s3_server, uploader, noise)
+    bucket, task, recorder = parts_sent_while_recording(alice, s3_server, uploader, noise, announce_key=True)
 
     body = recorder.finish(with_payload=False)  # the rewrite failed: a fragmented file is delivered
     wait_for(lambda: state_of(task) == TaskState.COMPLETED)
@@ -119,7 +107,7 @@ def test_it_uploads_the_file_whole_to_the_same_key_when_a_direct_upload_is_given
 def test_it_gives_up_a_direct_upload_whose_file_was_finished_under_another_key(
     alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
 ) -> None:
-    bucket, task, recorder = parts_sent_to_the_final_key(alice, s3_server, uploader, noise)
+    bucket, task, recorder = parts_sent_while_recording(alice, s3_server, uploader, noise, announce_key=True)
     announced = recorder.key
 
     body = recorder.finish(key=f"rec/{task.task_id}_renamed_0123abcd.mp4")
@@ -134,7 +122,7 @@ def test_it_gives_up_a_direct_upload_whose_file_was_finished_under_another_key(
 def test_it_aborts_a_direct_upload_whose_recording_was_killed(
     alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
 ) -> None:
-    bucket, task, _ = parts_sent_to_the_final_key(alice, s3_server, uploader, noise)
+    bucket, task, _ = parts_sent_while_recording(alice, s3_server, uploader, noise, announce_key=True)
 
     persist.process_exited(task, -9)  # the recorder was killed: no file_finished
     wait_for(lambda: s3_server.unfinished_uploads(bucket) == [])
@@ -164,7 +152,7 @@ def test_it_accepts_the_object_an_interrupted_finish_had_completed(
         return head(self, key)
 
     monkeypatch.setattr(ProgressiveTransfer, "head", head_failing_once)
-    bucket, task, recorder = parts_sent_to_the_final_key(alice, s3_server, uploader, noise)
+    bucket, task, recorder = parts_sent_while_recording(alice, s3_server, uploader, noise, announce_key=True)
 
     body = recorder.finish()
     wait_for(lambda: state_of(task) == TaskState.COMPLETED)

@@ -22,6 +22,7 @@ from tests.storage.progressive_recorder import (
     OUTPUT_ID,
     FakeRecorder,
     assert_nothing_left,
+    parts_sent_while_recording,
     progressive_row,
     recording_task,
     server_parts,
@@ -63,12 +64,7 @@ def test_it_sends_the_payload_while_recording_and_stores_the_final_file_byte_for
 def test_it_uploads_the_file_whole_when_it_has_no_payload_position(
     alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
 ) -> None:
-    bucket = s3_server.new_bucket()
-    task = recording_task(alice, s3_server.url, bucket)
-    recorder = FakeRecorder(task, noise)
-    recorder.open(0.6)
-    uploader.wake()
-    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
+    bucket, task, recorder = parts_sent_while_recording(alice, s3_server, uploader, noise)
 
     body = recorder.finish(with_payload=False)  # the rewrite failed: a fragmented file is delivered
     wait_for(lambda: state_of(task) == TaskState.COMPLETED)
@@ -141,12 +137,7 @@ def test_it_delivers_after_the_server_answered_503_during_the_payload_parts(
 def test_it_aborts_the_upload_of_a_file_that_never_finished(
     alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
 ) -> None:
-    bucket = s3_server.new_bucket()
-    task = recording_task(alice, s3_server.url, bucket)
-    recorder = FakeRecorder(task, noise)
-    recorder.open(0.6)
-    uploader.wake()
-    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
+    bucket, task, _ = parts_sent_while_recording(alice, s3_server, uploader, noise)
 
     persist.process_exited(task, -9)  # the recorder was killed: no file_finished
     wait_for(lambda: s3_server.unfinished_uploads(bucket) == [])

@@ -15,6 +15,7 @@ the next one and never after its packet's pts, as muxers require.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class DecodeTimes:
     def _step_of(self, pts: list[int]) -> int:
         if self._step:
             return self._step
-        gaps = [b - a for a, b in zip(sorted(pts), sorted(pts)[1:], strict=False) if b > a]
+        gaps = [b - a for a, b in pairwise(sorted(pts)) if b > a]
         return min(gaps) if gaps else 1
 
     def _numbered_back_from(self, known_dts: int) -> list[Packet]:
