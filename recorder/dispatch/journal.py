@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from recorder.dispatch.file_locks import lock_if_free
+
 log = logging.getLogger(__name__)
 
 JOURNALS_DIR = ".journals"
@@ -141,7 +143,7 @@ def abandoned(root: Path, skip: set[str]) -> Iterator[AbandonedJournal]:
     for path in sorted(root.glob("*.jsonl")) if root.is_dir() else ():
         if path.stem in skip:
             continue
-        fd = _lock_if_free(path)
+        fd = lock_if_free(path)
         if fd is None:
             continue
         journal = AbandonedJournal(path, read_meta(path), fd)
@@ -156,7 +158,7 @@ def in_use(root: Path, skip: set[str]) -> Iterator[JournalMeta]:
     for path in sorted(root.glob("*.jsonl")) if root.is_dir() else ():
         if path.stem in skip:
             continue
-        fd = _lock_if_free(path)
+        fd = lock_if_free(path)
         if fd is not None:
             os.close(fd)
             continue
@@ -208,22 +210,6 @@ def _parse(line: bytes) -> dict[str, Any] | None:
         log.warning("a recorder wrote a line that is not JSON: %r", line[:200])
         return None
     return event if isinstance(event, dict) and isinstance(event.get("type"), str) else None
-
-
-def _lock_if_free(path: Path) -> int | None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        # Removed and replaced while we waited for it: not the journal we listed.
-        if os.fstat(fd).st_ino != path.stat().st_ino:
-            raise FileNotFoundError(path)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
 
 
 def _write_meta(path: Path, meta: JournalMeta) -> None:

@@ -14,6 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from recorder.dispatch.file_locks import lock_if_free
+
 WORKERS_DIR = ".workers"
 
 
@@ -46,7 +48,7 @@ class WorkerLocks:
     def is_dead(self, name: str) -> bool:
         """No live process holds that worker's lock here (it died, or exited)."""
         path = self._path(name)
-        fd = _lock_if_free(path)
+        fd = lock_if_free(path)
         if fd is None:
             return not path.exists()
         os.close(fd)
@@ -57,7 +59,7 @@ class WorkerLocks:
             name = path.stem
             if name == exclude:
                 continue
-            fd = _lock_if_free(path)
+            fd = lock_if_free(path)
             if fd is None:
                 continue
             try:
@@ -70,16 +72,3 @@ class WorkerLocks:
 
     def _path(self, name: str) -> Path:
         return self._root / f"{name}.lock"
-
-
-def _lock_if_free(path: Path) -> int | None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
