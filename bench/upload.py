@@ -11,8 +11,9 @@ own code (recorder.dispatch.persist) into the upload queue, worked by the real u
 the wanted length the recording is stopped (the StopRecord path: a stop message), and the
 times from that stop to the file being finished and to its upload being verified are
 reported, with the upload's bytes per second. The MP4's payload is sent while it is recorded
-(docs/storage.md, "Progressive MP4"): "upload s" is what is left after the stop (header part,
-tail, verification, server-side copy), and the rate is the file's size over that time.
+(docs/storage.md, "Progressive MP4"): what is left after the stop is the header part, the tail,
+completing and verifying, and with ``{Duration}`` server-side part copies of the staged payload
+objects and their deletion; the rate is the file's size over that time.
 
 Each row also breaks the time after the stop down into the uploader's steps, from the DEBUG
 timing marks the code records (``recorder.engine.upload.phases``): each column is the time
@@ -54,12 +55,12 @@ PHASES: dict[str, str] = {  # mark -> column
     "file_finished": "file",  # -> file_finished persisted (the dispatcher's side, the queue row)
     "worker_started": "claim",  # queued, claimed, the worker running
     "sender_stopped": "sender",  # parts of the sender still on their way waited for
-    "parts_listed": "list",  # ListParts (part 1 and the tail already on their way)
-    "parts_sent": "send",  # part 1, the tail, any part that failed its check
+    "upload_created": "create",  # {Duration}: the final key's multipart upload created
+    "parts_listed": "list",  # fixed: ListParts (part 1 and the tail already on their way)
+    "parts_sent": "send",  # part 1, the tail, any part that failed its check ({Duration}: + part copies)
     "completed": "complete",  # CompleteMultipartUpload
-    "verified": "verify",  # direct: HEAD of the final key
-    "copied": "copy",  # {Duration}: server-side copy to the final key, with its HEAD
-    "finished": "done",  # the temporary key deleted, the row done
+    "verified": "verify",  # HEAD of the final key
+    "finished": "done",  # {Duration}: the staged objects deleted; the row done
     "upload_done": "event",  # upload_done persisted
 }
 

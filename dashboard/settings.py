@@ -256,6 +256,9 @@ STORAGE_BACKUP_PROFILE = env_storage_profile("STORAGE_BACKUP_PROFILE", "")
 UPLOAD_NODE = env_str("UPLOAD_NODE") or socket.gethostname()
 UPLOAD_WORKERS = env_int("UPLOAD_WORKERS", 4, minimum=1)  # files uploaded at once
 UPLOAD_PART_WORKERS = env_int("UPLOAD_PART_WORKERS", 4, minimum=1)  # parallel parts per large file
+# Server-side part copies at once when an MP4 sent while recorded is put under a {Duration} name:
+# they move no byte through this machine, so many at once is cheap (docs/storage.md).
+UPLOAD_COPY_WORKERS = env_int("UPLOAD_COPY_WORKERS", 16, minimum=1)
 # Files above this go up as multipart uploads in parts of this size (S3's minimum is 5 MiB).
 UPLOAD_PART_SIZE_BYTES = env_int("UPLOAD_PART_SIZE_BYTES", 8 * 1024 * 1024, minimum=5 * 1024 * 1024)
 UPLOAD_TIMEOUT_SECONDS = env_int("UPLOAD_TIMEOUT_SECONDS", 30, minimum=1)  # connect / read, per request

@@ -2,20 +2,21 @@
 
 - ``opened`` (recorder event ``file_opened``): a ``ProgressiveUpload`` row, worked by this
   node's ``ProgressiveSender`` (a thread of ``UploadService``): about once a second it scans
-  the growing fragmented file and sends every complete payload chunk as parts 2..N of a
-  multipart upload: to the final key when the event names it (no ``{Duration}`` in the
-  name: ``direct``), else to a temporary key. The ETags and samples of the parts are
-  persisted; a restarted service resumes from what ListParts says the server holds.
+  the growing fragmented file and sends every complete payload chunk as part 2..N: of a
+  multipart upload to the final key when the event names it (no ``{Duration}`` in the name:
+  ``direct``), else as staged objects next to where the file will be. The ETags and samples
+  of the parts are persisted; a restarted service resumes from them (and, direct, from what
+  ListParts says the server holds).
 - ``finished`` (``file_finished``): the row is handed to the file's ``Upload`` row; ``finish``
-  (called by the worker of that row) sends part 1 and the tail from the final file and
-  completes the upload, checking it against the final file from the recorded parts
-  (``recorder.engine.upload.progressive``). A temporary object is then copied to the final
-  key (server-side) and deleted.
+  (called by the worker of that row) completes the file's object from the parts sent, part 1
+  and the tail (staged: a multipart upload to the final key of server-side part copies), checks
+  it against the final file from the recorded parts (``recorder.engine.upload.progressive``),
+  and deletes the staged objects.
 - Whenever something does not add up (no payload position, another key than announced, a
   permanent error, an upload the server forgot), the multipart upload is aborted, what it may
-  have completed deleted, and the file goes up whole by the normal path, to the same key. A
-  row whose file never finished (recorder killed, task ended) is aborted by the sender:
-  nothing is left in the bucket.
+  have completed and the staged objects deleted, and the file goes up whole by the normal
+  path, to the same key. A row whose file never finished (recorder killed, task ended) is
+  aborted by the sender: nothing is left in the bucket.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from recorder.engine.upload.progressive import (
     ProgressiveTransfer,
     SentPart,
     chunk_size,
+    part_count,
     payload_part_range,
     temporary_key,
 )
@@ -69,6 +71,7 @@ log = logging.getLogger(__name__)
 SCAN_SECONDS: Final = 1.0
 # Only these task states can still deliver the file_finished of an open row.
 RECORDING_STATES: Final = frozenset({TaskState.STARTING, TaskState.RECORDING, TaskState.STOPPING})
+# ASSEMBLED and COPIED: rows of an earlier version (one temporary object, then a copy), given up.
 FINISHED_STATES: Final = (ProgressiveState.FINISHING, ProgressiveState.ASSEMBLED, ProgressiveState.COPIED)
 
 
@@ -172,77 +175,111 @@ class _Finishing:
     on_progress: Callable[[int], None]
 
     def run(self) -> Stored:
-        progressive, transfer, key = self.progressive, self.transfer, self.key
-        size = self.final.stat().st_size
-        if progressive.state == ProgressiveState.FINISHING:
-            assembled = self.assemble()
-            if progressive.direct:
-                stored = transfer.head(key)  # what is under the final key now: the last word
-                if stored != (size, assembled.etag):
-                    raise NotAssembledError(f"{key} is {stored}, the file ({size}, {assembled.etag})")
-                mark(log, "verified", progressive.upload_id)
-                return self.done(size, assembled.etag)
-            _set_state(progressive.pk, ProgressiveState.ASSEMBLED)
-            progressive.state = ProgressiveState.ASSEMBLED
-        if progressive.state == ProgressiveState.ASSEMBLED:
-            return self.done(size, self.copy(size).etag)
-        stored = transfer.head(key)  # COPIED by an earlier attempt
-        if stored is None or stored[0] != size:
-            raise NotAssembledError(f"the copy under the final key is {stored}, the file has {size} bytes")
-        return self.done(size, stored[1])
-
-    def assemble(self) -> Stored:
-        """Part 1 and the tail sent, the upload completed and checked (``FINISHING``)."""
         progressive = self.progressive
+        if progressive.state != ProgressiveState.FINISHING or not (
+            progressive.direct or _staged(progressive)
+        ):
+            raise NotAssembledError("its parts were sent by an earlier version, as one temporary object")
         if progressive.payload_offset is None:
             raise NotAssembledError("the file has no payload position")
-        if not progressive.multipart_id:
-            raise NotAssembledError("nothing was sent while recording")  # a short file: one put
-        if progressive.direct and progressive.multipart_key != self.key:
-            raise NotAssembledError(
-                f"the file was named {self.key}, not {progressive.multipart_key} as announced"
-            )
-        sent = _sent_parts(progressive) | dict(self.landed)
+        size = self.final.stat().st_size
+        assembled = self.assemble_direct() if progressive.direct else self.assemble_staged(size)
+        stored = self.transfer.head(self.key)  # what is under the final key now: the last word
+        if stored != (size, assembled.etag):
+            raise NotAssembledError(f"{self.key} is {stored}, the file ({size}, {assembled.etag})")
+        mark(log, "verified", progressive.upload_id)
+        return self.done(size, assembled.etag)
+
+    def sent_parts(self) -> dict[int, SentPart]:
+        sent = _sent_parts(self.progressive) | dict(self.landed)
         if self.landed:
-            _save_parts(progressive.pk, sent)
+            _save_parts(self.progressive.pk, sent)
+        return sent
+
+    def on_part(self, sent: dict[int, SentPart]) -> Callable[[int, SentPart], None]:
+        """Records each part sent at the end (for a finish interrupted by a restart) and its progress."""
         count = 0
 
         def on_part(number: int, part: SentPart) -> None:
             nonlocal count
             sent[number] = part
             count += 1
-            _save_parts(progressive.pk, sent)
-            self.on_progress(count * progressive.part_size)
+            _save_parts(self.progressive.pk, sent)
+            self.on_progress(count * self.progressive.part_size)
 
+        return on_part
+
+    def assemble_direct(self) -> Stored:
+        """Part 1 and the tail sent to the final key's upload, the upload completed and checked."""
+        progressive = self.progressive
+        assert progressive.payload_offset is not None
+        if not progressive.multipart_id:
+            raise NotAssembledError("nothing was sent while recording")  # a short file: one put
+        if progressive.multipart_key != self.key:
+            raise NotAssembledError(
+                f"the file was named {self.key}, not {progressive.multipart_key} as announced"
+            )
+        sent = self.sent_parts()
         return self.transfer.assemble(
-            self.final, progressive.payload_offset, key=progressive.multipart_key,
-            upload_id=progressive.multipart_id, chunk=progressive.part_size, sent=sent, on_part=on_part,
+            self.final, progressive.payload_offset, key=self.key, upload_id=progressive.multipart_id,
+            chunk=progressive.part_size, sent=sent, on_part=self.on_part(sent),
         )  # fmt: skip
 
-    def copy(self, size: int) -> Stored:
-        """The verified temporary object copied to the final key (``ASSEMBLED`` -> ``COPIED``)."""
-        pk = self.progressive.pk
-        if self.progressive.copy_upload_id:  # a copy interrupted by a restart: its parts go
-            self.transfer.abort_upload(self.key, self.progressive.copy_upload_id)
-
-        def remember(upload_id: str) -> None:
-            ProgressiveUpload.objects.filter(pk=pk).update(copy_upload_id=upload_id)
-
-        copied = self.transfer.copy(
-            self.progressive.multipart_key, self.key, size=size, content_type=content_type(self.key),
-            on_upload=remember,
+    def assemble_staged(self, size: int) -> Stored:
+        """The final key's multipart upload made of part copies of the staged objects, part 1
+        and the tail, completed and checked. Its UploadId is persisted first: a finish cut off
+        by a restart aborts it and starts again, unless it had completed the object already."""
+        progressive = self.progressive
+        assert progressive.payload_offset is not None
+        sent = self.sent_parts()
+        if not sent:
+            raise NotAssembledError("nothing was sent while recording")  # a short file: one put
+        if progressive.copy_upload_id:
+            earlier = self.transfer.completed_earlier(
+                self.key,
+                size,
+                chunk=progressive.part_size,
+                payload_offset=progressive.payload_offset,
+                sent=sent,
+            )
+            if earlier is not None:
+                return earlier
+            self.transfer.abort_upload(self.key, progressive.copy_upload_id)
+        upload_id = self.transfer.create(self.key, content_type(self.key))
+        ProgressiveUpload.objects.filter(pk=progressive.pk).update(copy_upload_id=upload_id)
+        progressive.copy_upload_id = upload_id
+        mark(log, "upload_created", progressive.upload_id)
+        return self.transfer.assemble_staged(
+            self.final, progressive.payload_offset, base=progressive.multipart_key, key=self.key,
+            upload_id=upload_id, chunk=progressive.part_size, sent=sent, on_part=self.on_part(sent),
         )  # fmt: skip
-        ProgressiveUpload.objects.filter(pk=pk).update(state=ProgressiveState.COPIED, copy_upload_id="")
-        mark(log, "copied", self.progressive.upload_id)
-        return copied
 
     def done(self, size: int, etag: str) -> Stored:
-        if not self.progressive.direct:
-            self.transfer.delete(self.progressive.multipart_key)
-        _set_state(self.progressive.pk, ProgressiveState.DONE)
-        mark(log, "finished", self.progressive.upload_id)
+        progressive = self.progressive
+        if not progressive.direct:
+            self.transfer.delete_staged(progressive.multipart_key, _staged_numbers(progressive, size))
+        ProgressiveUpload.objects.filter(pk=progressive.pk).update(
+            state=ProgressiveState.DONE, copy_upload_id=""
+        )
+        mark(log, "finished", progressive.upload_id)
         self.on_progress(size)
         return Stored(self.transfer.target.full_key(self.key), size, etag)
+
+
+def _staged(progressive: ProgressiveUpload) -> bool:
+    """Sent as staged objects (an earlier version made one temporary multipart upload instead)."""
+    return not progressive.direct and not progressive.multipart_id
+
+
+def _staged_numbers(progressive: ProgressiveUpload, size: int | None = None) -> range:
+    """Every part number a staged object may exist for: those recorded, those a sender may have
+    had on their way when its process stopped (the lowest missing numbers, at most one per
+    part worker), and, once the file's size is known, every payload part it has."""
+    recorded = [int(number) for number in dict(progressive.parts or {})]
+    upper = max([1, *recorded]) + settings.UPLOAD_PART_WORKERS
+    if size is not None and progressive.payload_offset is not None:
+        upper = max(upper, part_count(progressive.part_size, progressive.payload_offset, size))
+    return range(2, upper + 1)
 
 
 def _give_up(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason: str) -> None:
@@ -255,26 +292,32 @@ def _give_up(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reas
 
 
 def _abort(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason: str) -> None:
-    """Drop what the progressive upload may have left: its multipart upload, a copy under way,
-    and the object its multipart upload may have completed. A temporary key is always ours to
-    delete; a final key (direct) only once the file was finished (``FINISHING``): before that
-    nothing was completed there, and a whole-file upload of the same key may be under way."""
+    """Drop what the progressive upload may have left: its multipart uploads, its staged objects
+    (or an earlier version's temporary object), and the object its finish may have completed
+    under the final key. That key only once the file was finished (``FINISHING``): before, a
+    whole-file upload of the same key may be under way, and nothing was completed there."""
     state = progressive.state
     ProgressiveUpload.objects.filter(pk=progressive.pk).update(state=ProgressiveState.ABORTED, error=reason)
+    final_key = (
+        progressive.multipart_key if progressive.direct else getattr(progressive.upload, "object_key", "")
+    )
     if progressive.multipart_id:
         transfer.abort_upload(progressive.multipart_key, progressive.multipart_id)
-    if progressive.copy_upload_id and progressive.upload is not None:
-        transfer.abort_upload(progressive.upload.object_key, progressive.copy_upload_id)
-    if progressive.direct and state != ProgressiveState.FINISHING:
-        return
+    if progressive.copy_upload_id and final_key:
+        transfer.abort_upload(final_key, progressive.copy_upload_id)
     try:
-        transfer.delete(progressive.multipart_key)
+        if _staged(progressive):
+            transfer.delete_staged(progressive.multipart_key, _staged_numbers(progressive))
+        elif not progressive.direct:
+            transfer.delete(progressive.multipart_key)
+        if (
+            state == ProgressiveState.FINISHING
+            and final_key
+            and (progressive.direct or progressive.copy_upload_id)
+        ):
+            transfer.delete(final_key)
     except UploadError as error:
-        log.warning("task %s: could not delete %s: %s", progressive.task_id, progressive.multipart_key, error)
-
-
-def _set_state(pk: int, state: ProgressiveState) -> None:
-    ProgressiveUpload.objects.filter(pk=pk).update(state=state)
+        log.warning("task %s: could not delete what %s left: %s", progressive.task_id, progressive.pk, error)
 
 
 def _sent_parts(progressive: ProgressiveUpload) -> dict[int, SentPart]:
@@ -303,12 +346,11 @@ def _save_parts(pk: int, parts: Mapping[int, SentPart], *, only_open: bool = Fal
 
 
 def _transfer(destination: S3Target, should_stop: Callable[[], bool]) -> ProgressiveTransfer:
-    client = make_client(
-        destination, timeout=settings.UPLOAD_TIMEOUT_SECONDS, max_connections=settings.UPLOAD_PART_WORKERS + 2
-    )
+    connections = settings.UPLOAD_PART_WORKERS + settings.UPLOAD_COPY_WORKERS + 2
+    client = make_client(destination, timeout=settings.UPLOAD_TIMEOUT_SECONDS, max_connections=connections)
     return ProgressiveTransfer(
         client, destination, part_size=settings.UPLOAD_PART_SIZE_BYTES, workers=settings.UPLOAD_PART_WORKERS,
-        should_stop=should_stop,
+        copy_workers=settings.UPLOAD_COPY_WORKERS, should_stop=should_stop,
     )  # fmt: skip
 
 
@@ -362,8 +404,9 @@ class _Job:
     """One open row in this process: its growing file and the parts on their way."""
 
     pk: int
-    key: str
-    upload_id: str
+    key: str  # direct: the final key; staged: the base of the staged objects' keys
+    staged: bool
+    upload_id: str  # direct: the multipart upload the parts go to
     chunk: int
     transfer: ProgressiveTransfer
     reader: PayloadReader
@@ -439,7 +482,7 @@ class ProgressiveSender:
         except FileNotFoundError:
             return  # finished (file_finished is on its way) or not written yet
         ready = self._ready(job, available)
-        if ready and not job.upload_id and not self._create(job, row):
+        if ready and not job.staged and not job.upload_id and not self._create(job, row):
             return
         for number in ready:
             if not _registry.begin(job.pk):
@@ -462,7 +505,10 @@ class ProgressiveSender:
         part: SentPart | None = None
         try:
             data = job.reader.read(*payload_part_range(number, job.chunk))
-            part = job.transfer.send_part(job.key, job.upload_id, number, data)
+            if job.staged:
+                part = job.transfer.stage_part(job.key, number, data)
+            else:
+                part = job.transfer.send_part(job.key, job.upload_id, number, data)
             return part
         finally:
             _registry.end(job.pk, number, part)
@@ -498,13 +544,19 @@ class ProgressiveSender:
             self._abort(row, error.message)
 
     def _open(self, row: ProgressiveUpload) -> _Job | None:
-        """Start the row's multipart upload, or resume it from what the server holds."""
+        """Start sending the row's parts, or resume: staged, from the parts recorded (one that
+        was sent but not recorded is sent again, to the same key); direct, from what the server
+        holds."""
         destination = resolve(row.task, UploadDestination.PRIMARY)
         if not isinstance(destination, S3Target):
             return None
         transfer = _transfer(destination, self.should_stop)
-        parts: dict[int, SentPart] = {}
+        staged = _staged(row)
+        parts: dict[int, SentPart] = _sent_parts(row) if staged else {}
         upload_id = row.multipart_id
+        if not row.direct and not staged:
+            self._abort(row, "its parts were sent by an earlier version, as one temporary object")
+            return None
         if upload_id:
             try:
                 held = transfer.held_parts(row.multipart_key, upload_id)
@@ -526,7 +578,7 @@ class ProgressiveSender:
                 multipart_id=upload_id
             )
             _save_parts(row.pk, parts, only_open=True)
-        job = _Job(row.pk, row.multipart_key, upload_id, row.part_size, transfer,
+        job = _Job(row.pk, row.multipart_key, staged, upload_id, row.part_size, transfer,
                    PayloadReader(Path(row.fragmented_path)), parts)  # fmt: skip
         self._jobs[row.pk] = job
         return job

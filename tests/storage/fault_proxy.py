@@ -4,19 +4,25 @@ Clients talk to the proxy as if it were the server (path-style requests, so the 
 matter). It forwards every request unchanged, unless told to misbehave:
 
 - ``unavailable = True``: answer 503 ServiceUnavailable (an S3 error body) to everything;
-- ``drop_parts_from = n``: for UploadPart requests with partNumber >= n, read half the body
-  and close the connection without an answer (a server killed mid-upload).
+- ``drop_parts_from = n``: for part n and above (UploadPart, UploadPartCopy, or the PutObject
+  of a staged part), read half the body and close the connection without an answer (a server
+  killed mid-upload).
 
-It counts what reached the server: ``parts_forwarded[partNumber]`` for UploadPart answered 200.
+It counts what reached the server: ``parts_forwarded[n]`` for the bytes of part n sent and
+answered 200 (UploadPart, or a staged part's PutObject: ``<base>.partNNNNN``), and
+``parts_copied[n]`` for UploadPartCopy answered 200 (no bytes sent).
 """
 
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+STAGED_PART = re.compile(r"\.part(\d{5})$")  # recorder.engine.upload.progressive.staged_part_key
 
 UNAVAILABLE_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ServiceUnavailable</Code>'
@@ -32,6 +38,7 @@ class FaultProxy:
         self.unavailable = False
         self.drop_parts_from: int | None = None
         self.parts_forwarded: Counter[int] = Counter()
+        self.parts_copied: Counter[int] = Counter()
         self.refused = 0
         self.dropped = 0
         self._lock = threading.Lock()
@@ -77,8 +84,7 @@ class FaultProxy:
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
-        query = parse_qs(urlsplit(request.path).query)
-        part = int(query["partNumber"][0]) if "partNumber" in query and "uploadId" in query else None
+        part = self._part_number(request)
         if self.unavailable:
             request.rfile.read(length)
             with self._lock:
@@ -107,8 +113,9 @@ class FaultProxy:
         finally:
             connection.close()
         if part is not None and response.status == 200 and request.command == "PUT":
+            copied = "x-amz-copy-source" in {name.lower() for name in request.headers}
             with self._lock:
-                self.parts_forwarded[part] += 1
+                (self.parts_copied if copied else self.parts_forwarded)[part] += 1
         request.send_response(response.status)
         for name, value in response.getheaders():
             if name.lower() not in HOP_HEADERS and name.lower() != "content-length":
@@ -119,3 +126,13 @@ class FaultProxy:
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(data)
+
+    @staticmethod
+    def _part_number(request: BaseHTTPRequestHandler) -> int | None:
+        """The part a request carries or copies, if it is one."""
+        url = urlsplit(request.path)
+        query = parse_qs(url.query)
+        if "partNumber" in query and "uploadId" in query:
+            return int(query["partNumber"][0])
+        staged = STAGED_PART.search(url.path) if request.command == "PUT" else None
+        return int(staged.group(1)) if staged else None

@@ -17,6 +17,7 @@ from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.models import ProgressiveUpload, RecordTask, TaskState
 from recorder.storage.service import UploadService
 from tests.conftest import Tenant
+from tests.storage.fault_proxy import STAGED_PART
 from tests.storage.growing_mp4 import GrowingFile
 from tests.storage.recording import custom_storage, start
 from tests.storage.s3_server import ACCESS_KEY, SECRET_KEY, S3Server
@@ -107,8 +108,18 @@ def progressive_row(task: RecordTask) -> ProgressiveUpload:
     return ProgressiveUpload.objects.get(task=task)
 
 
+def staged_parts(s3_server: S3Server, bucket: str) -> dict[str, int]:
+    """The bucket's staged part objects: key -> part number."""
+    found = {key: STAGED_PART.search(key) for key in s3_server.keys(bucket)}
+    return {key: int(match.group(1)) for key, match in found.items() if match}
+
+
 def server_parts(s3_server: S3Server, bucket: str) -> list[int]:
-    """Part numbers of the bucket's one unfinished multipart upload (none: [])."""
+    """Part numbers of the payload on the server while recording: the staged objects (a name
+    with ``{Duration}``), else the parts of the bucket's one unfinished multipart upload."""
+    staged = sorted(staged_parts(s3_server, bucket).values())
+    if staged:
+        return staged
     uploads = s3_server.unfinished_uploads(bucket)
     if not uploads:
         return []
@@ -118,7 +129,7 @@ def server_parts(s3_server: S3Server, bucket: str) -> list[int]:
 
 
 def assert_nothing_left(s3_server: S3Server, bucket: str, key: str, body: bytes) -> None:
-    assert s3_server.keys(bucket) == {key: len(body)}  # no temporary key
+    assert s3_server.keys(bucket) == {key: len(body)}  # no staged object
     assert s3_server.unfinished_uploads(bucket) == []
     stored = s3_server.body(bucket, key)
     assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(body).hexdigest()
@@ -128,7 +139,7 @@ def parts_sent_while_recording(
     tenant: Tenant, s3_server: S3Server, uploader: UploadService, noise: Path, *, announce_key: bool = False
 ) -> tuple[str, RecordTask, FakeRecorder]:
     """A recording whose MP4 is 60 % written and whose complete payload parts are on the server
-    (to its final key when ``announce_key``, else to a temporary one)."""
+    (to its final key when ``announce_key``, else as staged objects)."""
     bucket = s3_server.new_bucket()
     task = recording_task(tenant, s3_server.url, bucket)
     recorder = FakeRecorder(task, noise, announce_key=announce_key)

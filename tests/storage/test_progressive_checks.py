@@ -1,15 +1,11 @@
 """The finish of a progressive upload checks the final file against what was sent without reading
-it all (recorded part MD5s and samples), sends again whatever does not match, and copies a
-temporary object to its final key in parallel parts."""
+it all (recorded part MD5s and samples) and sends again whatever does not match."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
-
-from recorder.engine.upload import transfer
 from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.models import TaskState
 from recorder.storage.service import UploadService
@@ -21,7 +17,6 @@ from tests.storage.progressive_recorder import (
     assert_nothing_left,
     progressive_row,
     recording_task,
-    server_parts,
     wait_for,
 )
 from tests.storage.recording import state_of
@@ -38,7 +33,8 @@ def test_it_sends_again_a_part_whose_bytes_in_the_final_file_differ_from_those_s
         recorder.open(0.8)
         uploader.wake()
         wait_for(lambda: sorted(map(int, progressive_row(task).parts)) == recorder.ready_parts() != [])
-        assert 2 in recorder.ready_parts()
+        staged = recorder.ready_parts()
+        assert 2 in staged
 
         def corrupt_part_2(final: Path, payload_offset: int) -> None:
             """A rewrite that put other bytes where part 2 begins."""
@@ -51,8 +47,9 @@ def test_it_sends_again_a_part_whose_bytes_in_the_final_file_differ_from_those_s
         body = recorder.finish(change=corrupt_part_2)
         wait_for(lambda: state_of(task) == TaskState.COMPLETED)
 
-    assert proxy.parts_forwarded[2] == 2  # sent while recording, then again from the final file
+    assert proxy.parts_forwarded[2] == 2  # staged while recording, then sent again from the final file
     assert all(count == 1 for number, count in proxy.parts_forwarded.items() if number != 2)
+    assert 2 not in proxy.parts_copied and sorted(proxy.parts_copied) == staged[1:]
     assert_nothing_left(s3_server, bucket, recorder.key, body)  # byte for byte the final file
     assert progressive_row(task).state == "done"
 
@@ -78,30 +75,3 @@ def test_it_sends_again_a_part_the_server_holds_with_other_bytes(
 
     assert proxy.parts_forwarded[3] == 2
     assert_nothing_left(s3_server, bucket, recorder.key, body)
-
-
-def test_it_copies_the_temporary_object_to_the_final_key_in_parallel_parts(
-    alice: Tenant,
-    s3_server: S3Server,
-    uploader: UploadService,
-    spool: Spool,
-    noise: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(transfer, "COPY_PART_SIZE", MIN_PART_SIZE)  # ~27 MB: 6 parts copied
-    bucket = s3_server.new_bucket()
-    task = recording_task(alice, s3_server.url, bucket)
-    recorder = FakeRecorder(task, noise)  # the name ends in {Duration}: a temporary key first
-    recorder.open(0.8)
-    uploader.wake()
-    wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
-
-    body = recorder.finish()
-    wait_for(lambda: state_of(task) == TaskState.COMPLETED)
-
-    assert_nothing_left(s3_server, bucket, recorder.key, body)
-    head = s3_server.client().head_object(Bucket=bucket, Key=recorder.key)
-    assert head["ETag"].strip('"').endswith(f"-{-(-len(body) // MIN_PART_SIZE)}")  # one part per copy
-    assert head["ContentType"] == "video/mp4"
-    row = progressive_row(task)
-    assert (row.direct, row.state, row.copy_upload_id) == (False, "done", "")

@@ -1,5 +1,6 @@
-"""MP4s sent while they are recorded: payload parts during the recording, the header and the tail
-at the end, a server-side copy to the final key; nothing left behind whatever happens.
+"""MP4s sent while they are recorded, under a name with ``{Duration}`` (known only at the end):
+payload parts staged as objects during the recording; at the end the final object made of
+server-side copies of them, the header and the tail; nothing left behind whatever happens.
 
 Most tests play the recorder's part with a real fragmented MP4 (noise, so parts fill quickly)
 that grows in the spool, and report ``file_opened`` / ``file_finished`` through the server's
@@ -7,6 +8,7 @@ own event handling; one records for real."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from recorder.dispatch import persist
@@ -26,6 +28,7 @@ from tests.storage.progressive_recorder import (
     progressive_row,
     recording_task,
     server_parts,
+    staged_parts,
     wait_for,
 )
 from tests.storage.recording import custom_storage, drive, events, publish_synthetic, start, state_of
@@ -45,8 +48,9 @@ def test_it_sends_the_payload_while_recording_and_stores_the_final_file_byte_for
         wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts())
     sent_while_recording = server_parts(s3_server, bucket)
     assert len(sent_while_recording) >= 2 and 1 not in sent_while_recording  # part 1 waits for the header
-    [upload] = s3_server.unfinished_uploads(bucket)
-    assert upload["Key"].startswith(f"rec/.incomplete-{OUTPUT_ID}-") and upload["Key"].endswith(".mp4")
+    for key, number in staged_parts(s3_server, bucket).items():
+        assert key.startswith(f"rec/.incomplete-{OUTPUT_ID}-") and key.endswith(f".mp4.part{number:05d}")
+    assert s3_server.unfinished_uploads(bucket) == []  # the final key is not known yet
     wait_for(lambda: sorted(map(int, progressive_row(task).parts)) == sent_while_recording)  # for a restart
 
     body = recorder.finish()
@@ -107,6 +111,7 @@ def test_it_resumes_after_a_service_restart_without_sending_parts_again(
 
     assert set(proxy.parts_forwarded.values()) == {1}  # each part sent once
     assert sorted(proxy.parts_forwarded) == list(range(1, len(body) // MIN_PART_SIZE + 2))
+    assert sorted(proxy.parts_copied) == after_restart and set(proxy.parts_copied.values()) == {1}
     assert_nothing_left(s3_server, bucket, recorder.key, body)
 
 
@@ -140,9 +145,10 @@ def test_it_aborts_the_upload_of_a_file_that_never_finished(
     bucket, task, _ = parts_sent_while_recording(alice, s3_server, uploader, noise)
 
     persist.process_exited(task, -9)  # the recorder was killed: no file_finished
-    wait_for(lambda: s3_server.unfinished_uploads(bucket) == [])
+    wait_for(lambda: s3_server.keys(bucket) == {})
 
     assert state_of(task) == TaskState.FAILED
+    assert s3_server.unfinished_uploads(bucket) == []
     row = progressive_row(task)
     assert (row.state, row.error) == ("aborted", "the recording ended without finishing the file")
     assert s3_server.keys(bucket) == {}
@@ -164,7 +170,7 @@ def test_it_sends_parts_of_a_real_recording_before_it_stops(
     drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED)
 
     record_file = RecordFile.objects.get(task=task)
-    assert record_file.object_key.startswith(f"rec/{task.task_id}_0000")
+    assert re.fullmatch(rf"rec/{task.task_id}_\d{{6}}_[0-9a-f]{{8}}\.mp4", record_file.object_key)
     assert s3_server.keys(bucket) == {record_file.object_key: record_file.size_bytes}
     assert s3_server.unfinished_uploads(bucket) == []
     assert progressive_row(task).state == "done"

@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 
 from recorder.engine.spec import CustomStorageConfig, StorageVendor
-from recorder.engine.upload import transfer as transfer_module
 from recorder.engine.upload.client import make_client
 from recorder.engine.upload.errors import InterruptedTransferError, UploadError
 from recorder.engine.upload.playlist import stored_part
 from recorder.engine.upload.regions import region_error, resolve_custom
 from recorder.engine.upload.transfer import MIN_PART_SIZE, MultipartState, Transfer
-from tests.storage.fault_proxy import FaultProxy
 from tests.storage.s3_server import S3Server
 
 PART = MIN_PART_SIZE  # moto enforces S3's real 5 MiB minimum: the tests use real part sizes
@@ -105,45 +103,6 @@ def test_it_starts_anew_when_the_server_forgot_the_upload(s3_server: S3Server, t
     )
     assert stored.size == PART + 10
     assert s3_server.body(bucket, "big.mp4") == source.read_bytes()
-
-
-def test_it_copies_server_side_and_deletes(s3_server: S3Server, tmp_path: Path) -> None:
-    bucket = s3_server.new_bucket()
-    target = s3_server.target(bucket)
-    transfer = Transfer(make_client(target), target, part_size=PART)
-    source = random_file(tmp_path / "a.bin", 1000)
-    transfer.put_file(source, "tmp/a.bin")
-    copied = transfer.copy("tmp/a.bin", "final/a.bin")
-    transfer.delete("tmp/a.bin")
-    assert copied.size == 1000
-    assert s3_server.keys(bucket) == {"final/a.bin": 1000}
-
-
-def test_it_copies_a_large_object_in_parallel_part_copies_and_aborts_a_copy_cut_off(
-    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(transfer_module, "COPY_PART_SIZE", PART)  # above one part: UploadPartCopy
-    bucket = s3_server.new_bucket()
-    source = random_file(tmp_path / "a.mp4", 2 * PART + 1000)
-    s3_server.client().put_object(Bucket=bucket, Key="pre/tmp/a.mp4", Body=source.read_bytes())
-    upload_ids: list[str] = []
-    with FaultProxy(s3_server.url) as proxy:
-        target = s3_server.target(bucket, url=proxy.url, key_prefix="pre")
-        copier = Transfer(make_client(target), target, part_size=PART, workers=3)
-        proxy.drop_parts_from = 3  # the server goes away during the last part's copy
-        with pytest.raises(UploadError) as caught:
-            copier.copy("tmp/a.mp4", "final/a.mp4", content_type="video/mp4", on_upload=upload_ids.append)
-        assert not caught.value.permanent
-        assert len(upload_ids) == 1 and s3_server.unfinished_uploads(bucket) == []  # its parts dropped
-
-        proxy.drop_parts_from = None
-        copied = copier.copy("tmp/a.mp4", "final/a.mp4", content_type="video/mp4")
-
-    assert (copied.key, copied.size) == ("pre/final/a.mp4", source.stat().st_size)
-    assert copied.etag.endswith("-3")
-    assert s3_server.body(bucket, "pre/final/a.mp4") == source.read_bytes()
-    head = s3_server.client().head_object(Bucket=bucket, Key="pre/final/a.mp4")
-    assert head["ContentType"] == "video/mp4"
 
 
 def test_it_reports_a_missing_bucket_as_permanent_naming_the_bucket(

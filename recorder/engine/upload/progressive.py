@@ -1,6 +1,11 @@
-"""A progressive MP4/M4A uploaded while it is recorded: one multipart upload, to the final key
-when it is known at open (no ``{Duration}`` in the name), else to a temporary key that a
-server-side copy puts under the final key at the end.
+"""A progressive MP4/M4A uploaded while it is recorded, in one of two ways:
+
+- *direct* (the final key is known at open: no ``{Duration}`` in the name): the payload parts
+  go up while recording as parts of one multipart upload to the final key;
+- *staged* (the final key is known only once the file is finished): each payload part goes up
+  while recording as an object of its own, ``staged_part_key(base, n)``; at the end the final
+  key's multipart upload is made of server-side part copies of them (UploadPartCopy, no byte
+  through this machine), part 1 and the tail, and the staged objects are deleted.
 
 The final file is cut at fixed boundaries, ``chunk`` bytes apart from the payload's start::
 
@@ -9,9 +14,9 @@ The final file is cut at fixed boundaries, ``chunk`` bytes apart from the payloa
 
 Parts 2..N are the payload, byte for byte the fragments' ``mdat`` payloads of the growing
 fragmented file (``muxers.mp4_layout``), so they are sent while recording (``PayloadReader``).
-Part 1 waits for the header, which exists only once the file is finished. ``assemble`` then
-sends part 1 and whatever the payload parts did not cover, from the final file, and completes
-the upload, without reading the final file again:
+Part 1 waits for the header, which exists only once the file is finished. ``assemble`` (direct)
+and ``assemble_staged`` then send part 1 and whatever the payload parts did not cover, from the
+final file, and complete the upload, without reading the final file again:
 
 - every part sent is remembered as a ``SentPart``: its MD5 (its ETag, checked when it was
   sent) and a *sample*, a digest of its length and three 4 KiB windows of its bytes;
@@ -19,7 +24,9 @@ the upload, without reading the final file again:
   range of the final file matches (12 KiB read per part): a wrong payload offset, a missing,
   extra or misplaced fragment, a short copy all show in the samples. A part that fails the
   check is sent again from the final file. A part the server holds without a record of it (a
-  restart lost it) is hashed from the final file in full;
+  restart lost it) is hashed from the final file in full (direct) or sent again (staged);
+- a staged part is copied only if the server still holds the object that was sent: the copy's
+  ETag must be the MD5 recorded when it was sent, else the part is sent from the final file;
 - the completed object's ETag must be the MD5 of those part MD5s, ``-N``.
 
 What the samples cannot see is a changed byte between the windows: the final payload is a
@@ -33,11 +40,11 @@ import bisect
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -45,12 +52,16 @@ from recorder.engine.output.muxers.mp4_layout import FragmentScanner
 from recorder.engine.upload.checksums import bytes_md5, clean_etag, content_md5, file_md5, multipart_etag
 from recorder.engine.upload.errors import UploadError
 from recorder.engine.upload.phases import mark
+from recorder.engine.upload.target import S3Target
 from recorder.engine.upload.transfer import MAX_PARTS, MIN_PART_SIZE, Stored, Transfer
 
 log = logging.getLogger(__name__)
 
 TEMPORARY_PREFIX: Final = ".incomplete-"  # final keys never start with a dot (naming.safe_component)
 SAMPLE_WINDOW_BYTES: Final = 4096
+DELETE_BATCH: Final = 1000  # DeleteObjects' limit
+# A staged object that is gone (NoSuchKey) or holds other bytes than sent (the If-Match failed).
+STAGED_GONE_CODES: Final = frozenset({"NoSuchKey", "404", "PreconditionFailed", "412"})
 
 
 class NotAssembledError(Exception):
@@ -60,6 +71,11 @@ class NotAssembledError(Exception):
 def temporary_key(folders: list[str], output_id: str, token: str, extension: str) -> str:
     """A key in the final key's folders that no final key can take, and recognisable."""
     return "/".join([*folders, f"{TEMPORARY_PREFIX}{output_id}-{token}.{extension}"])
+
+
+def staged_part_key(base: str, number: int) -> str:
+    """The object that holds payload part ``number`` of a staged upload until the final copy."""
+    return f"{base}.part{number:05d}"
 
 
 def chunk_size(part_size: int) -> int:
@@ -169,8 +185,27 @@ class PayloadReader:
         return b"".join(pieces)
 
 
+@dataclass(frozen=True)
+class _Assembly:
+    """The final file and the multipart upload (to its final key) it is becoming."""
+
+    final: Path
+    key: str
+    upload_id: str
+    ranges: Mapping[int, tuple[int, int]]  # part number -> (offset, length) of the final file
+
+    def __str__(self) -> str:
+        return self.final.name
+
+
 class ProgressiveTransfer(Transfer):
-    """The S3 operations of a progressive upload (keys relative to the target, like ``Transfer``)."""
+    """The S3 operations of a progressive upload (keys relative to the target, like ``Transfer``).
+    ``copy_workers``: part copies at once when a staged upload is assembled (they move no byte
+    through this machine, so more of them than ``workers`` is cheap)."""
+
+    def __init__(self, client: Any, target: S3Target, *, copy_workers: int = 16, **options: Any) -> None:
+        super().__init__(client, target, **options)
+        self.copy_workers = max(1, copy_workers)
 
     def create(self, key: str, content_type: str) -> str:
         def create() -> str:
@@ -226,6 +261,113 @@ class ProgressiveTransfer(Transfer):
 
         return self._guarded(send)
 
+    def stage_part(self, base: str, number: int, data: bytes) -> SentPart:
+        """Payload part ``number`` of a staged upload, as its own object, with Content-MD5; its
+        ETag (checked to be the MD5) and sample."""
+
+        def put() -> SentPart:
+            digest = bytes_md5(data)
+            response = self.client.put_object(
+                Bucket=self.target.bucket, Key=self.target.full_key(staged_part_key(base, number)),
+                Body=data, ContentLength=len(data), ContentMD5=content_md5(digest),
+            )  # fmt: skip
+            etag = clean_etag(str(response.get("ETag", "")))
+            if etag != digest.hex():
+                raise UploadError(
+                    f"{self.target.describe()}: staged part {number} stored with another ETag",
+                    permanent=False,
+                )
+            return SentPart(etag, part_sample(data))
+
+        return self._guarded(put)
+
+    def delete_staged(self, base: str, numbers: Iterable[int]) -> None:
+        """Delete the staged objects of these part numbers (those that do not exist are fine)."""
+        keys = [self.target.full_key(staged_part_key(base, number)) for number in numbers]
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
+
+            def delete(batch: list[dict[str, str]] = batch) -> None:
+                response = self.client.delete_objects(
+                    Bucket=self.target.bucket, Delete={"Objects": batch, "Quiet": True}
+                )
+                errors = response.get("Errors") or []
+                if errors:
+                    first = errors[0]
+                    raise UploadError(
+                        f"{self.target.describe()}: {len(errors)} staged parts not deleted, "
+                        f"e.g. {first.get('Key')}: {first.get('Code')}",
+                        permanent=False,
+                    )
+
+            self._guarded(delete)
+
+    def assemble_staged(
+        self,
+        final: Path,
+        payload_offset: int,
+        *,
+        base: str,
+        key: str,
+        upload_id: str,
+        chunk: int,
+        sent: Mapping[int, SentPart],
+        on_part: Callable[[int, SentPart], None],
+    ) -> Stored:
+        """Complete ``upload_id`` (to the final ``key``) as the final file: every staged part the
+        final file agrees with (its sample) is copied server-side from its object, the others
+        (part 1, the tail, anything missing or changed) are sent from the final file; then the
+        upload is completed and its ETag checked. ``on_part`` runs on this thread per part."""
+        size = final.stat().st_size
+        ranges = self._final_ranges(chunk, payload_offset, size)
+        into = _Assembly(final, key, upload_id, ranges)
+        copies: list[int] = []
+        for number, (offset, length) in ranges.items():
+            recorded = sent.get(number)
+            if recorded is not None and recorded.sample is not None:
+                if file_part_sample(final, offset, length) == recorded.sample:
+                    copies.append(number)
+                else:
+                    log.warning("part %s of %s differs from the bytes sent; sending it again", number, into)
+        etags: dict[int, str] = {}
+        with ThreadPoolExecutor(max_workers=self.copy_workers, thread_name_prefix="upload-assemble") as pool:
+            # What was never sent (part 1, the tail) first: those move bytes, the copies do not.
+            sending = {pool.submit(self._send_range, into, n): n for n in ranges if n not in copies}
+            for number in copies:
+                sending[pool.submit(self._copy_staged, into, base, number, sent[number])] = number
+            self._collect(sending, etags, on_part)
+        mark(log, "parts_sent", key)
+        return self._complete(key, upload_id, size, [etags[n] for n in ranges])
+
+    def _send_range(self, into: _Assembly, number: int) -> SentPart:
+        offset, length = into.ranges[number]
+        with into.final.open("rb") as source:
+            source.seek(offset)
+            data = source.read(length)
+        return self.send_part(into.key, into.upload_id, number, data)
+
+    def _copy_staged(self, into: _Assembly, base: str, number: int, recorded: SentPart) -> SentPart:
+        """Part ``number`` copied from its staged object, if the server still holds the bytes
+        that were sent (the copy's ETag is their MD5); else sent from the final file."""
+        source = {"Bucket": self.target.bucket, "Key": self.target.full_key(staged_part_key(base, number))}
+
+        def copy() -> str | None:
+            try:
+                copied = self.client.upload_part_copy(
+                    Bucket=self.target.bucket, Key=self.target.full_key(into.key), UploadId=into.upload_id,
+                    PartNumber=number, CopySource=source, CopySourceIfMatch=f'"{recorded.etag}"',
+                )  # fmt: skip
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in STAGED_GONE_CODES:
+                    return None
+                raise
+            return clean_etag(str(copied.get("CopyPartResult", {}).get("ETag", "")))
+
+        if self._guarded(copy) == recorded.etag:
+            return recorded
+        log.warning("staged part %s of %s is not on the server as sent; sending it again", number, into)
+        return self._send_range(into, number)
+
     def assemble(
         self,
         final: Path,
@@ -244,27 +386,26 @@ class ProgressiveTransfer(Transfer):
         attempt (the server no longer knows the UploadId) is accepted if the object under
         ``key`` is the one these parts make."""
         size = final.stat().st_size
-        count = part_count(chunk, payload_offset, size)
-        if payload_offset > size or count > MAX_PARTS:
-            raise NotAssembledError(f"{count} parts for a payload at {payload_offset} of {size} bytes")
-        ranges = {n: final_part_range(n, chunk, payload_offset, size) for n in range(1, count + 1)}
+        ranges = self._final_ranges(chunk, payload_offset, size)
+        into = _Assembly(final, key, upload_id, ranges)
         etags: dict[int, str] = {}
 
         def send(number: int) -> SentPart:
-            offset, length = ranges[number]
-            with final.open("rb") as source:
-                source.seek(offset)
-                data = source.read(length)
-            return self.send_part(key, upload_id, number, data)
+            return self._send_range(into, number)
 
         with ThreadPoolExecutor(max_workers=self.workers + 1, thread_name_prefix="upload-assemble") as pool:
             listing = pool.submit(self.held_parts, key, upload_id)
             # What was never sent (part 1, the tail) goes at once, while the server is asked.
             sending = {pool.submit(send, n): n for n in ranges if n not in sent}
             held = listing.result()
-            if held is None:
+            if held is None:  # the server no longer knows the upload
                 wait(sending)
-                return self._completed_earlier(key, size, ranges, sent)
+                earlier = self.completed_earlier(
+                    key, size, chunk=chunk, payload_offset=payload_offset, sent=sent
+                )
+                if earlier is None:
+                    raise NotAssembledError("the storage no longer knows the multipart upload")
+                return earlier
             mark(log, "parts_listed", key)
             for number, part_range in ranges.items():
                 if number in sent:
@@ -276,6 +417,14 @@ class ProgressiveTransfer(Transfer):
             self._collect(sending, etags, on_part)
         mark(log, "parts_sent", key)
         return self._complete(key, upload_id, size, [etags[n] for n in ranges])
+
+    @staticmethod
+    def _final_ranges(chunk: int, payload_offset: int, size: int) -> dict[int, tuple[int, int]]:
+        """Part number -> ``(offset, length)`` of the final file."""
+        count = part_count(chunk, payload_offset, size)
+        if payload_offset > size or count > MAX_PARTS:
+            raise NotAssembledError(f"{count} parts for a payload at {payload_offset} of {size} bytes")
+        return {n: final_part_range(n, chunk, payload_offset, size) for n in range(1, count + 1)}
 
     def _kept(
         self, final: Path, number: int, part_range: tuple[int, int], held: HeldPart | None, sent: SentPart
@@ -330,16 +479,17 @@ class ProgressiveTransfer(Transfer):
             raise NotAssembledError(f"the completed object has ETag {reported or None}, expected {expected}")
         return Stored(full_key, size, expected)
 
-    def _completed_earlier(
-        self, key: str, size: int, ranges: Mapping[int, tuple[int, int]], sent: Mapping[int, SentPart]
-    ) -> Stored:
-        """The server no longer knows the upload: done already if the object under ``key`` is
-        made of the parts recorded (an earlier attempt completed it, then stopped)."""
+    def completed_earlier(
+        self, key: str, size: int, *, chunk: int, payload_offset: int, sent: Mapping[int, SentPart]
+    ) -> Stored | None:
+        """The object under ``key``, if it is the one the parts recorded make (an earlier
+        attempt completed it, then stopped before it could say so); else None."""
+        ranges = self._final_ranges(chunk, payload_offset, size)
         if all(n in sent for n in ranges):
             expected = multipart_etag(bytes.fromhex(sent[n].etag) for n in ranges)
             if self.head(key) == (size, expected):
                 return Stored(self.target.full_key(key), size, expected)
-        raise NotAssembledError("the storage no longer knows the multipart upload")
+        return None
 
     def head(self, key: str) -> tuple[int, str] | None:
         """The stored size and ETag of ``key``, or None if there is no such object."""

@@ -15,9 +15,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -40,13 +38,7 @@ from recorder.engine.upload.target import S3Target
 
 MIN_PART_SIZE: Final = 5 * 1024 * 1024  # S3's minimum for every part but the last
 MAX_PARTS: Final = 10_000
-MAX_PART_BYTES: Final = 5 * 1024**3  # S3's maximum part (and CopyObject) size
-# A server-side copy larger than this is made of UploadPartCopy parts of this size, copied in
-# parallel: one CopyObject is a single stream inside the storage and grows with the object,
-# parallel part copies do not (docs/storage.md, "Server-side copy").
-COPY_PART_SIZE: Final = 64 * 1024 * 1024
 DEFAULT_CONTENT_TYPE: Final = "application/octet-stream"
-MD5_HEX: Final = re.compile(r"[0-9a-f]{32}")
 
 _T = TypeVar("_T")
 
@@ -102,10 +94,6 @@ def _never() -> bool:
     return False
 
 
-def _no_upload_id(upload_id: str) -> None:
-    return None
-
-
 class Transfer:
     def __init__(
         self,
@@ -153,26 +141,6 @@ class Transfer:
             return Stored(full_key, len(data), etag)
 
         return self._guarded(put)
-
-    def copy(
-        self,
-        source_key: str,
-        key: str,
-        *,
-        size: int | None = None,
-        content_type: str = DEFAULT_CONTENT_TYPE,
-        on_upload: Callable[[str], None] = _no_upload_id,
-    ) -> Stored:
-        """Server-side copy inside the bucket, checked by a HEAD of the copy (its size, and its
-        ETag as the copy reported it). Up to ``COPY_PART_SIZE``: one CopyObject; larger: a
-        multipart upload of UploadPartCopy parts on ``workers`` threads, whose UploadId is
-        handed to ``on_upload`` (to persist: an interrupted copy's parts can then be aborted).
-        ``size``: the source's, if known (else a HEAD asks)."""
-        return self._guarded(
-            lambda: self._copy(
-                self.target.full_key(source_key), self.target.full_key(key), size, content_type, on_upload
-            )
-        )
 
     def abort_upload(self, key: str, upload_id: str) -> None:
         """Best effort: drop an unfinished multipart upload and its parts."""
@@ -359,63 +327,3 @@ class Transfer:
                 f"{self.target.describe()}: {key} stored with ETag {etag}, expected {expected}",
                 permanent=False,
             )
-
-    def _copy(
-        self, source_key: str, key: str, size: int | None, content_type: str, on_upload: Callable[[str], None]
-    ) -> Stored:
-        bucket = self.target.bucket
-        if size is None:
-            size = int(self.client.head_object(Bucket=bucket, Key=source_key)["ContentLength"])
-        source = {"Bucket": bucket, "Key": source_key}
-        if size <= COPY_PART_SIZE:
-            copied = self.client.copy_object(Bucket=bucket, Key=key, CopySource=source)
-            expected = clean_etag(str(copied.get("CopyObjectResult", {}).get("ETag", "")))
-        else:
-            expected = self._copy_parts(source, key, size, content_type, on_upload)
-        head = self.client.head_object(Bucket=bucket, Key=key)
-        stored = int(head.get("ContentLength", -1)), clean_etag(str(head.get("ETag", "")))
-        if stored[0] != size or (expected and stored[1] != expected):
-            raise UploadError(
-                f"{self.target.describe()}: the copy of {source_key} is {stored}, not ({size}, {expected})",
-                permanent=False,
-            )
-        return Stored(key, size, stored[1])
-
-    def _copy_parts(
-        self,
-        source: dict[str, str],
-        key: str,
-        size: int,
-        content_type: str,
-        on_upload: Callable[[str], None],
-    ) -> str:
-        """UploadPartCopy parts in parallel; the ETag the completed copy must have."""
-        bucket = self.target.bucket
-        part_size = min(MAX_PART_BYTES, max(COPY_PART_SIZE, math.ceil(size / MAX_PARTS)))
-        created = self.client.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)
-        upload_id = str(created["UploadId"])
-        on_upload(upload_id)
-
-        def copy_part(number: int) -> str:
-            offset, length = self._part_range(number, part_size, size)
-            copied = self.client.upload_part_copy(
-                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, CopySource=source,
-                CopySourceRange=f"bytes={offset}-{offset + length - 1}",
-            )  # fmt: skip
-            return clean_etag(str(copied["CopyPartResult"]["ETag"]))
-
-        numbers = range(1, math.ceil(size / part_size) + 1)
-        try:
-            with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload-copy") as pool:
-                etags = list(pool.map(copy_part, numbers))
-            parts = [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in zip(numbers, etags, strict=True)]
-            self.client.complete_multipart_upload(
-                Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-            )
-        except Exception:
-            with contextlib.suppress(Exception):  # best effort, like abort(): the error is what matters
-                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-            raise
-        if not all(MD5_HEX.fullmatch(etag) for etag in etags):
-            return ""  # not MD5s (e.g. SSE-KMS): the size is what can be checked
-        return multipart_etag(bytes.fromhex(etag) for etag in etags)
