@@ -171,3 +171,27 @@ def test_it_refuses_a_file_opened_line_that_names_no_fragmented_file_of_a_spool(
     line = {"type": "file_opened", "output_id": "0a1b2c3d", "file_format": "mp4", "path": "/etc/passwd"}
     with pytest.raises(ValueError, match="fragmented file"):
         opened_from_json(line)
+
+
+def test_it_finishes_an_audio_only_m4a_the_same_way(tmp_path: Path) -> None:
+    taken: list[tuple[FileOpened, bytes]] = []
+
+    def snapshot(media_seconds: float, events: list[OutputEvent]) -> None:
+        opened = [event for event in events if isinstance(event, FileOpened)]
+        if opened and not taken and media_seconds >= KILLED_AT_SECONDS:
+            taken.append((opened[0], opened[0].path.read_bytes()))
+
+    record(config(tmp_path / "recording", (FileFormat.M4A,), audio=audio_output()), 6, during=snapshot)
+    [(opened, data)] = taken
+
+    salvaged = salvage(left_in(tmp_path / "spool", opened, data))
+
+    assert salvaged is not None
+    info = salvaged.info
+    assert re.fullmatch(rf"task1_room1_{START_TIME_MS}_\d{{6}}_{opened.output_id}\.m4a", info.object_key)
+    with av.open(str(info.path)) as container:
+        samples = sum(frame.samples for frame in container.decode(audio=0))
+        seconds = float(container.duration or 0) / av.time_base
+    assert seconds >= 2.0 and abs(samples / 48_000 - seconds) <= 0.05  # it plays all it says it holds
+    assert abs(info.duration_ms / 1000 - seconds) <= 0.001
+    assert (info.video_codec, info.audio_codec) == ("", "aac")
