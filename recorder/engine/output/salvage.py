@@ -115,6 +115,8 @@ def salvage(opened: OpenedFile) -> Salvaged | None:
         _remove_leftovers(opened)
         key = named.relative_to(opened.spool_dir).as_posix()
         return Salvaged(_file_info(opened, named, key, probe_output(named, opened.file_format)), 0)
+    if opened.object_key is None and opened.naming is None:
+        raise ValueError("its file_opened does not say how to name it (a recorder of an older version)")
     dropped = 0
     if opened.fragmented.exists():
         end = complete_fragments_end(opened.fragmented)
@@ -139,8 +141,7 @@ def salvage(opened: OpenedFile) -> Salvaged | None:
 
 def _key_by_duration(opened: OpenedFile, duration_ms: int) -> str:
     """The key the recorder would have given the file when finishing it (``muxers.finish``)."""
-    if opened.naming is None:
-        raise ValueError("its file_opened does not say how to name it (a recorder of an older version)")
+    assert opened.naming is not None, "checked before the file was touched"
     return object_key(opened.naming, opened.file_format, duration_ms=duration_ms, suffix=opened.output_id)
 
 
