@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
 from recorder import lifecycle
-from recorder.dispatch import control, fence, messages, persist
+from recorder.dispatch import control, fence, messages, persist, salvage
 from recorder.dispatch.journal import AbandonedJournal, Journal, JournalMeta, abandoned, journals_root
 from recorder.dispatch.prober import StreamProber
 from recorder.dispatch.process import STOP_GRACE_SECONDS, RecorderProcess, Reported
@@ -191,6 +191,9 @@ class DispatcherCore:
 
     def _exited(self, run: Run, task: RecordTask) -> None:
         returncode = run.process.returncode
+        # A recorder killed outright left its current part unfinished: listed before the task
+        # learns that its recorder is gone, so a stopping task waits for its upload.
+        salvage.salvage_journal(task, run.journal.path)
         if not run.fenced:
             persist.process_exited(task, returncode)
         self._forget(run)
@@ -259,7 +262,8 @@ class DispatcherCore:
 
     def sweep_journals(self) -> None:
         """Persist what recorders of dead dispatchers on this machine reported after their
-        dispatcher stopped listening: the files of their last part above all."""
+        dispatcher stopped listening: the files of their last part above all, finished from
+        their fragments when the recorder died too (``salvage``)."""
         for journal in abandoned(self._journals, skip=set(self._runs)):
             self._replay(journal)
 
@@ -281,6 +285,7 @@ class DispatcherCore:
             log.info(
                 "replayed %s events a recorder of %s reported after it stopped listening", replayed, meta
             )
+            salvage.salvage_journal(task, journal.path)  # the part it was writing when it died
         journal.remove()
 
     def _shutdown_processes(self, *, stop_recordings: bool, timeout: float) -> None:

@@ -175,6 +175,13 @@ def read_meta(path: Path) -> JournalMeta | None:
         return None
 
 
+def recorded(path: Path) -> Iterator[dict[str, Any]]:
+    """Every complete event of a journal from its start, persisted or not."""
+    with path.open("rb") as reader:
+        for event, _ in _events(reader, 0, lambda: True):
+            yield event
+
+
 def read_offset(path: Path) -> int:
     try:
         return int(_sidecar(path, ".offset").read_bytes()[:OFFSET_WIDTH] or b"0")

@@ -152,6 +152,11 @@ class FileOpened:
     # The key the finished file will have, when it is known already (its name has no
     # ``{Duration}``, ``naming.key_known_at_open``); None: known only at ``FileFinished``.
     object_key: str | None = None
+    # What finishing the file needs besides the file itself, so that a file whose recorder was
+    # killed before finishing it is finished and named by the same rules (``output.salvage``).
+    naming: NamingContext | None = None
+    start_time_ms: int | None = None  # Unix ms of the part's first frame
+    streams: tuple[StreamLabel, ...] = ()
     type: Literal["file_opened"] = "file_opened"
 
 

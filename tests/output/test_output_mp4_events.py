@@ -13,7 +13,7 @@ from recorder.engine.output.muxers import INCOMPLETE_DIR
 from recorder.engine.output.muxers import mp4 as mp4_muxer
 from recorder.engine.outputs_api import FileFinished, FileOpened, OutputEvent
 from recorder.engine.spec import FileFormat
-from tests.output.output_media import audio_output, config, naming, record, video_output
+from tests.output.output_media import START_TIME_MS, audio_output, config, naming, record, video_output
 
 FORMATS = (FileFormat.MP4, FileFormat.M4A, FileFormat.HLS, FileFormat.MP3)
 PROGRESSIVE = {FileFormat.MP4, FileFormat.M4A}
@@ -86,7 +86,22 @@ def test_it_writes_the_recorder_protocol_lines(recording):
         "output_id": opened.output_id,
         "file_format": opened.file_format.value.lower(),
         "path": str(opened.path),
+        # What naming the file needs, for a file whose recorder dies before finishing it.
+        "naming": {
+            "task_id": "task1",
+            "room_id": "room1",
+            "record_mode": 0,
+            "start_time_ms": START_TIME_MS,
+            "prefix": [],
+            "pattern": None,
+            "sync_upload": False,
+            "user_id": "",
+            "stream_type": None,
+        },
+        "start_time_ms": opened.start_time_ms,
+        "streams": [{"user_id": "u1", "stream_type": 0, "index": 0}],
     }
+    assert opened.start_time_ms is not None and opened.start_time_ms >= START_TIME_MS
     by_format = {info.file_format: info for info in result.finished}
     mp4_line = event_to_json(FileFinished(by_format[FileFormat.MP4]))["file"]
     assert isinstance(mp4_line, dict)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from recorder.dispatch import leases
 from recorder.engine.media.pipeline.context import PIPELINE_LATENCY_MS
-from recorder.models import RecordFile, RecordTask, TaskEvent, TaskLease, TaskState
+from recorder.models import RecordFile, RecordTask, TaskEvent, TaskLease, TaskState, Upload, UploadState
 from recorder.services import rooms
 from tests.conftest import Tenant
 from tests.scaleout.cluster import Cluster, wait_until
@@ -256,8 +256,25 @@ def test_redis_it_resumes_within_seconds_the_task_of_a_machine_that_vanished(
     assert queued.data["reason"] == "worker_lost"
     stop_record(client, alice, task)
     wait_until(lambda: state_of(task) == TaskState.COMPLETED, 60, "the end", logs=cluster.logs)
-    # The new part is listed; the part being recorded on the lost machine stayed there.
-    assert RecordFile.objects.filter(task=task).count() == 1
+    # The new part is listed; the part being recorded on the lost machine is still there.
+    [new_part] = RecordFile.objects.filter(task=task)
+
+    # The machine comes back: its worker finds the journal of the recorder killed with it, and
+    # finishes that part from its fragments.
+    cluster.start(1, capacity=1.0, env={"SPOOL_ROOT": str(tmp_path / "machine-a")})
+    wait_until(
+        lambda: Upload.objects.filter(task=task, state=UploadState.DONE).count() == 2,
+        60,
+        "the lost machine's part to be salvaged and stored",
+        logs=cluster.logs,
+    )
+    [lost_part] = RecordFile.objects.filter(task=task).exclude(pk=new_part.pk)
+    assert lost_part.start_time_ms < new_part.start_time_ms
+    assert media_seconds(library_path(alice, lost_part)) >= 1.0
+    assert f"_{round(lost_part.duration_ms / 1000):06d}_" in lost_part.object_key  # {Duration}
+    task.refresh_from_db()
+    assert any("recovered up to its last complete fragment" in warning for warning in task.warnings)
+    assert not list((tmp_path / "machine-a").glob("*/.incomplete/*"))
 
 
 def test_redis_it_hands_recordings_over_when_a_worker_is_told_to_stop(

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from recorder.engine.output.naming import naming_to_json
 from recorder.engine.outputs_api import (
     FileFinished,
     FileInfo,
@@ -20,6 +21,7 @@ from recorder.engine.outputs_api import (
     OutputWarning,
     ProgressSample,
     SegmentFinished,
+    StreamLabel,
 )
 from recorder.engine.spec import StreamType
 
@@ -147,7 +149,15 @@ def event_to_json(event: RecordingEvent) -> JsonObject:
             "file_format": event.file_format.value.lower(),
             "path": str(event.path),
         }
-        return opened | ({"object_key": event.object_key} if event.object_key is not None else {})
+        if event.object_key is not None:
+            opened["object_key"] = event.object_key
+        if event.naming is not None:
+            opened["naming"] = naming_to_json(event.naming)
+        if event.start_time_ms is not None:
+            opened["start_time_ms"] = event.start_time_ms
+        if event.streams:
+            opened["streams"] = streams_to_json(event.streams)
+        return opened
     if isinstance(event, FileFinished):
         return {"type": event.type, "file": file_info_to_json(event.info)}
     if isinstance(event, SegmentFinished):
@@ -182,9 +192,11 @@ def file_info_to_json(info: FileInfo) -> JsonObject:
         "audio_codec": info.audio_codec,
         "video_width": info.video_width,
         "video_height": info.video_height,
-        "streams": [
-            {"user_id": s.user_id, "stream_type": int(s.stream_type), "index": s.index} for s in info.streams
-        ],
+        "streams": streams_to_json(info.streams),
         "audio_profile_used": None if info.audio_profile_used is None else int(info.audio_profile_used),
         **payload,
     }
+
+
+def streams_to_json(streams: tuple[StreamLabel, ...]) -> list[JsonObject]:
+    return [{"user_id": s.user_id, "stream_type": int(s.stream_type), "index": s.index} for s in streams]

@@ -26,10 +26,10 @@ import threading
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from recorder.engine.outputs_api import NamingContext
-from recorder.engine.spec import FileFormat, RecordMode, StreamType
+from recorder.engine.spec import FileFormat, FileNameSpec, RecordMode, StreamType
 
 MAX_STEM_CHARS: Final = 128  # SPEC §8: a name over 128 characters is cut and ends in "~"
 CUT_MARK: Final = "~"
@@ -175,3 +175,37 @@ def spool_path(spool_dir: Path, key: str) -> Path:
     if path == root or not path.is_relative_to(root):
         raise UnsafePathError(f"object key {key!r} leaves the spool directory")
     return path
+
+
+def naming_to_json(context: NamingContext) -> dict[str, Any]:
+    """What ``file_opened`` carries so that a file can be named without its recorder."""
+    return {
+        "task_id": context.task_id,
+        "room_id": context.room_id,
+        "record_mode": int(context.record_mode),
+        "start_time_ms": context.start_time_ms,
+        "prefix": list(context.file_name.prefix),
+        "pattern": context.file_name.pattern,
+        "sync_upload": context.sync_upload,
+        "user_id": context.user_id,
+        "stream_type": None if context.stream_type is None else int(context.stream_type),
+    }
+
+
+def naming_from_json(data: Mapping[str, Any]) -> NamingContext:
+    """``naming_to_json`` read back; a ValueError (or KeyError, TypeError) if it is not one."""
+    pattern = data["pattern"]
+    stream_type = data.get("stream_type")
+    return NamingContext(
+        task_id=str(data["task_id"]),
+        room_id=str(data["room_id"]),
+        record_mode=RecordMode(int(data["record_mode"])),
+        start_time_ms=int(data["start_time_ms"]),
+        file_name=FileNameSpec(
+            prefix=tuple(str(folder) for folder in data.get("prefix") or ()),
+            pattern=None if pattern is None else str(pattern),
+        ),
+        sync_upload=bool(data.get("sync_upload", False)),
+        user_id=str(data.get("user_id") or ""),
+        stream_type=None if stream_type is None else StreamType(int(stream_type)),
+    )

@@ -71,7 +71,17 @@ class Mp4Muxer(ContainerMuxer):
         if self._opened_reported or not self.packets_written:
             return []
         self._opened_reported = True  # a part's file is only announced once it has media
-        return [FileOpened(self.target.output_id, self.file_format, self.path, self.final_key)]
+        target = self.target
+        opened = FileOpened(
+            target.output_id,
+            self.file_format,
+            self.path,
+            self.final_key,
+            naming=target.naming,
+            start_time_ms=target.start_time_ms,
+            streams=target.streams,
+        )
+        return [opened]
 
     def finalised_file(self) -> Finalised:
         destination = self.target.temporary_path(self.extension)

@@ -3,7 +3,9 @@
 Files are written under ``<spool>/.incomplete/`` with a temporary name and moved to their
 object key when finished, because ``{Duration}`` in the name is known only then. No key
 can start with a dot (``naming.safe_component``), so that folder never collides with a key.
-A recorder killed mid-way leaves its partial files there (a fragmented MP4 stays playable).
+A recorder killed mid-way leaves its partial files there: an MP4/M4A (a fragmented file that
+plays up to its last fragment) is finished in its place by ``output.salvage``; other formats
+stay there, not listed.
 """
 
 from __future__ import annotations
