@@ -54,15 +54,19 @@ PHASES: dict[str, str] = {  # mark -> column
     "file_emitted": "finish",  # stop -> the recorder wrote file_finished (its finish of the MP4)
     "file_finished": "file",  # -> file_finished persisted (the dispatcher's side, the queue row)
     "worker_started": "claim",  # queued, claimed, the worker running
-    "sender_stopped": "sender",  # parts of the sender still on their way waited for
-    "upload_created": "create",  # {Duration}: the final key's multipart upload created
-    "parts_listed": "list",  # fixed: ListParts (part 1 and the tail already on their way)
-    "parts_sent": "send",  # part 1, the tail, any part that failed its check ({Duration}: + part copies)
+    "sender_stopped": "sender",  # parts (and {Duration}: part copies) of the sender on their way waited for
+    "parts_listed": "list",  # ListParts (fixed: part 1 and the tail already on their way)
+    "parts_sent": "send",  # part 1, the tail, any part that failed its check or was not copied yet
     "completed": "complete",  # CompleteMultipartUpload
     "verified": "verify",  # HEAD of the final key
     "finished": "done",  # {Duration}: the staged objects deleted; the row done
     "upload_done": "event",  # upload_done persisted
 }
+# {Duration} only, while the recorder still finishes the MP4 (so not in the columns above): the
+# file named from its index (``file_named`` written), and the sender's part copies of the staged
+# payload into the final key's upload (the last one landed); seconds from the stop.
+PARALLEL: dict[str, str] = {"named_emitted": "named@", "copied_early": "copied@"}
+LAST_MARKS = frozenset({"copied_early"})  # a mark per part: the last one counts
 
 
 class PhaseRecorder(logging.Handler):
@@ -79,8 +83,11 @@ class PhaseRecorder(logging.Handler):
 
         phase = getattr(record, PHASE_ATTRIBUTE, None)
         if phase is not None:
-            with self._lock:
-                self.marks.setdefault(str(phase), record.created)  # the first time: one upload per run
+            with self._lock:  # the first time (one upload per run), or the last one
+                if phase in LAST_MARKS:
+                    self.marks[str(phase)] = max(self.marks.get(str(phase), 0.0), record.created)
+                else:
+                    self.marks.setdefault(str(phase), record.created)
         elif record.levelno >= logging.WARNING:
             self._stderr.emit(record)
 
@@ -189,6 +196,8 @@ def record(task: Any, wanted_seconds: float, marks: dict[str, float]) -> float:
                 return stopped_at
             if event["type"] == "file_finished":
                 marks["file_emitted"] = float(event["emitted_at"])
+            if event["type"] == "file_named":
+                marks["named_emitted"] = float(event["emitted_at"])
             persist.apply_event(current, event)
             if event["type"] == "progress" and not stopped_at and event["media_seconds"] >= wanted_seconds:
                 stopped_at = time.time()
@@ -231,6 +240,7 @@ def run(minutes: float, pattern: str, server_endpoint: str) -> dict[str, Any]:
         "stop_to_completed": completed_at - stopped_at,
         "size": float(done.size_bytes),
         "steps": steps(marks, stopped_at),
+        "parallel": {column: marks[mark] - stopped_at for mark, column in PARALLEL.items() if mark in marks},
     }
 
 
@@ -247,19 +257,25 @@ def steps(marks: dict[str, float], stopped_at: float) -> dict[str, float]:
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     columns = list(PHASES.values())
+    parallel = list(PARALLEL.values())
     header = (f"{'pattern':>8} {'media':>6} {'file MB':>8} {'stop->done s':>13} {'MB/s':>7} "
-              + " ".join(f"{column:>8}" for column in columns))  # fmt: skip
+              + " ".join(f"{column:>8}" for column in [*columns, *parallel]))  # fmt: skip
     print(header)
     for row in rows:
         after_stop = row["stop_to_upload_done"]
         cells = " ".join(
             f"{row['steps'][column]:8.3f}" if column in row["steps"] else f"{'-':>8}" for column in columns
         )
+        cells += " " + " ".join(
+            f"{row['parallel'][column]:8.3f}" if column in row["parallel"] else f"{'-':>8}"
+            for column in parallel
+        )
         print(
             f"{row['pattern']:>8} {row['media_seconds'] / 60:5.1f}m {row['size'] / 1e6:8.1f} "
             f"{after_stop:13.2f} {row['size'] / max(after_stop, 1e-6) / 1e6:7.1f} {cells}"
         )
-    print("columns after 'MB/s': seconds of each step, from the end of the previous one")
+    print("columns after 'MB/s': seconds of each step, from the end of the previous one;")
+    print("  named@ / copied@: seconds from the stop, while 'finish' runs ({Duration} names)")
     print("MB/s: the file's size over stop -> upload_done (the payload went up while recording)")
     for row in rows:
         print(f"{row['pattern']}: key {row['key']}")

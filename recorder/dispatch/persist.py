@@ -180,6 +180,12 @@ def _file_opened(task: RecordTask, event: Mapping[str, Any]) -> None:
     )  # fmt: skip
 
 
+def _file_named(task: RecordTask, event: Mapping[str, Any]) -> None:
+    """The key of an MP4 whose name waited for its duration, before the file is finished: the
+    uploader starts copying its payload there. Like ``file_opened``, not a task event."""
+    intake.file_named(task, str(event.get("output_id") or ""), str(event.get("object_key") or ""))
+
+
 def _keep(task: RecordTask, event: Mapping[str, Any]) -> None:
     data = {key: value for key, value in event.items() if key != "type"}
     lifecycle.record_event(task, str(event.get("type")), data)
@@ -189,6 +195,7 @@ _HANDLERS: dict[str, Callable[[RecordTask, Mapping[str, Any]], None]] = {
     "started": _started,
     "stream_state": _stream_state,
     "file_opened": _file_opened,
+    "file_named": _file_named,
     "file_finished": _file_finished,
     "segment_finished": _segment_finished,
     "warning": _warning,

@@ -161,6 +161,18 @@ class FileOpened:
 
 
 @dataclass(frozen=True)
+class FileNamed:
+    """The key of an MP4/M4A output whose name waited for its duration, known as soon as its
+    index is written and before its payload is copied into the finished file: the uploader
+    starts putting the payload it already holds under that key while the file is finished.
+    The ``FileFinished`` of the same ``output_id`` follows, with this key."""
+
+    output_id: str
+    object_key: str
+    type: Literal["file_named"] = "file_named"
+
+
+@dataclass(frozen=True)
 class FileFinished:
     info: FileInfo
     type: Literal["file_finished"] = "file_finished"
@@ -183,7 +195,7 @@ class OutputWarning:
     type: Literal["warning"] = "warning"
 
 
-OutputEvent = FileOpened | FileFinished | SegmentFinished | OutputWarning
+OutputEvent = FileOpened | FileNamed | FileFinished | SegmentFinished | OutputWarning
 
 
 class OutputSink(Protocol):

@@ -27,13 +27,13 @@ LIVE_PROGRESSIVE_STATES = (
 class ProgressiveUpload(models.Model):
     """An MP4/M4A sent to an S3 destination while it is recorded (recorder.storage.progressive).
 
-    The payload of the growing fragmented file goes up as parts 2..N of a multipart upload to
-    ``multipart_key``; once the file is finished part 1 (the header and the first chunk) and
-    the tail complete it. ``direct``: ``multipart_key`` is the final key itself (known when the
-    file was opened: no ``{Duration}`` in its name); else it is a temporary key and a
-    server-side copy puts the object under the final key of ``upload``. ``parts`` (part number
-    -> ETag, which is the MD5 of what was sent) and ``part_samples`` survive restarts, like
-    ``Upload.multipart``.
+    The payload of the growing fragmented file goes up as parts 2..N while it is recorded.
+    ``direct``: as parts of a multipart upload to ``multipart_key``, the final key itself
+    (known when the file was opened: no ``{Duration}`` in its name); else *staged*, as objects
+    ``<multipart_key>.partNNNNN``, later copied server-side into the final key's multipart
+    upload (``copy_upload_id``). Once the file is finished part 1 (the header and the first
+    chunk) and the tail complete it. ``parts`` (part number -> ETag, which is the MD5 of what
+    was sent) and ``part_samples`` survive restarts, like ``Upload.multipart``.
     """
 
     task = models.ForeignKey(RecordTask, on_delete=models.CASCADE, related_name="progressive_uploads")
@@ -53,7 +53,12 @@ class ProgressiveUpload(models.Model):
     # {"2": sample, ...}: a digest of each part's length and three small windows of its bytes
     # (recorder.engine.upload.progressive.part_sample), to check the final file against cheaply.
     part_samples = models.JSONField(default=dict, blank=True)
-    copy_upload_id = models.CharField(max_length=1024, blank=True)  # a multipart copy under way
+    # Staged: the final key, from the recorder's file_named (before file_finished), and the
+    # final key's multipart upload of part copies with the parts copied into it so far
+    # ({"2": etag, ...}); the sender starts it while the recorder still finishes the file.
+    final_key = models.CharField(max_length=1024, blank=True)
+    copy_upload_id = models.CharField(max_length=1024, blank=True)
+    copied = models.JSONField(default=dict, blank=True)
     payload_offset = models.PositiveBigIntegerField(null=True, blank=True)  # from file_finished
     payload_size = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)  # why it was aborted, scrubbed of credentials

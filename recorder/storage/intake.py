@@ -51,6 +51,13 @@ def file_opened(task: RecordTask, output_id: str, path: Path, extension: str, ob
         wake()
 
 
+def file_named(task: RecordTask, output_id: str, object_key: str) -> None:
+    """An MP4/M4A's key is known before it is finished: its staged payload is copied there."""
+    if progressive.named(task, output_id, object_key):
+        for wake in list(_wakers):
+            wake()
+
+
 def file_finished(
     task: RecordTask, record_file: RecordFile, spooled: Path, info: Mapping[str, Any] | None = None
 ) -> None:

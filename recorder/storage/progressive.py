@@ -118,6 +118,24 @@ def _safe(key: str, destination: S3Target) -> bool:
     return True
 
 
+def named(task: RecordTask, output_id: str, object_key: str) -> bool:
+    """The final key of a staged row, known before the file is finished (``file_named``): the
+    sender starts the final upload with part copies of what is staged. A key the store would
+    refuse is ignored (the file's own upload fails with the reason)."""
+    row = ProgressiveUpload.objects.filter(
+        task=task, output_id=output_id, state=ProgressiveState.OPEN, direct=False
+    ).first()
+    if row is None or not object_key:
+        return False
+    try:
+        check_key(object_key, row.storage)
+    except UploadError:
+        return False
+    return bool(
+        ProgressiveUpload.objects.filter(pk=row.pk, state=ProgressiveState.OPEN).update(final_key=object_key)
+    )
+
+
 def finished(task: RecordTask, info: Mapping[str, Any], rows: list[Upload]) -> None:
     """The file is finished: its upload row finishes the progressive upload (or, without a
     payload position, gives it up and uploads the file whole)."""
@@ -171,7 +189,7 @@ class _Finishing:
     transfer: ProgressiveTransfer
     final: Path
     key: str  # the final key
-    landed: Mapping[int, SentPart]  # parts the sender saw land once the row was no longer open
+    landed: Landed  # what the sender saw land once the row was no longer open
     on_progress: Callable[[int], None]
 
     def run(self) -> Stored:
@@ -191,8 +209,8 @@ class _Finishing:
         return self.done(size, assembled.etag)
 
     def sent_parts(self) -> dict[int, SentPart]:
-        sent = _sent_parts(self.progressive) | dict(self.landed)
-        if self.landed:
+        sent = _sent_parts(self.progressive) | dict(self.landed.parts)
+        if self.landed.parts:
             _save_parts(self.progressive.pk, sent)
         return sent
 
@@ -227,32 +245,56 @@ class _Finishing:
 
     def assemble_staged(self, size: int) -> Stored:
         """The final key's multipart upload made of part copies of the staged objects, part 1
-        and the tail, completed and checked. Its UploadId is persisted first: a finish cut off
-        by a restart aborts it and starts again, unless it had completed the object already."""
+        and the tail, completed and checked. The sender began it once the recorder named the
+        file (``file_named``): the parts it holds already are kept. An upload the server no
+        longer knows was completed by an earlier attempt (accepted) or is made again."""
         progressive = self.progressive
         assert progressive.payload_offset is not None
         sent = self.sent_parts()
         if not sent:
             raise NotAssembledError("nothing was sent while recording")  # a short file: one put
-        if progressive.copy_upload_id:
-            earlier = self.transfer.completed_earlier(
-                self.key,
-                size,
-                chunk=progressive.part_size,
-                payload_offset=progressive.payload_offset,
-                sent=sent,
+        upload_id, copied = self.final_upload()
+        if upload_id:
+            held = self.transfer.held_parts(self.key, upload_id)
+            if held is None:
+                earlier = self.transfer.completed_earlier(
+                    self.key, size, chunk=progressive.part_size, payload_offset=progressive.payload_offset,
+                    sent=sent,
+                )  # fmt: skip
+                if earlier is not None:
+                    return earlier
+                upload_id = ""
+            else:  # what the upload holds as recorded: copied early, or sent by an earlier attempt
+                mark(log, "parts_listed", progressive.upload_id)
+                copied = {n: part.etag for n, part in held.items() if n in sent and sent[n].etag == part.etag}
+        if not upload_id:
+            upload_id, copied = self.transfer.create(self.key, content_type(self.key)), {}
+            ProgressiveUpload.objects.filter(pk=progressive.pk).update(
+                final_key=self.key, copy_upload_id=upload_id, copied={}
             )
-            if earlier is not None:
-                return earlier
-            self.transfer.abort_upload(self.key, progressive.copy_upload_id)
-        upload_id = self.transfer.create(self.key, content_type(self.key))
-        ProgressiveUpload.objects.filter(pk=progressive.pk).update(copy_upload_id=upload_id)
-        progressive.copy_upload_id = upload_id
-        mark(log, "upload_created", progressive.upload_id)
+            progressive.final_key, progressive.copy_upload_id = self.key, upload_id
+            mark(log, "upload_created", progressive.upload_id)
         return self.transfer.assemble_staged(
             self.final, progressive.payload_offset, base=progressive.multipart_key, key=self.key,
-            upload_id=upload_id, chunk=progressive.part_size, sent=sent, on_part=self.on_part(sent),
+            upload_id=upload_id, chunk=progressive.part_size, sent=sent, copied=copied,
+            on_part=self.on_part(sent),
         )  # fmt: skip
+
+    def final_upload(self) -> tuple[str, dict[int, str]]:
+        """The final key's upload the sender began, with the parts copied into it; none if the
+        file was finished under another key than it was named (that upload is aborted)."""
+        progressive = self.progressive
+        upload_id = progressive.copy_upload_id
+        copied = {int(n): str(etag) for n, etag in dict(progressive.copied or {}).items()}
+        copied |= self.landed.copies
+        if upload_id and progressive.final_key and progressive.final_key != self.key:
+            log.warning(
+                "task %s: output %s was named %s, then finished as %s; its part copies are made again",
+                progressive.task_id, progressive.output_id, progressive.final_key, self.key,
+            )  # fmt: skip
+            self.transfer.abort_upload(progressive.final_key, upload_id)
+            return "", {}
+        return upload_id, copied
 
     def done(self, size: int, etag: str) -> Stored:
         progressive = self.progressive
@@ -299,7 +341,9 @@ def _abort(progressive: ProgressiveUpload, transfer: ProgressiveTransfer, reason
     state = progressive.state
     ProgressiveUpload.objects.filter(pk=progressive.pk).update(state=ProgressiveState.ABORTED, error=reason)
     final_key = (
-        progressive.multipart_key if progressive.direct else getattr(progressive.upload, "object_key", "")
+        progressive.multipart_key
+        if progressive.direct
+        else progressive.final_key or getattr(progressive.upload, "object_key", "")
     )
     if progressive.multipart_id:
         transfer.abort_upload(progressive.multipart_key, progressive.multipart_id)
@@ -357,16 +401,26 @@ def _transfer(destination: S3Target, should_stop: Callable[[], bool]) -> Progres
 # -- sending while recording (the sender's thread) --------------------------------------------
 
 
+@dataclass(frozen=True)
+class Landed:
+    """What the sender saw land for a row once it was no longer open (finishing takes it)."""
+
+    parts: Mapping[int, SentPart]  # staged or sent parts
+    copies: Mapping[int, str]  # staged parts copied into the final key's upload: their ETags
+
+
 class _Registry:
     """Which rows have parts on their way, so that finishing waits for them to land (or fail)
-    and no new part starts once the file is finished; and the parts that landed, which the
-    sender persists only while the row is open: finishing takes the late ones from here."""
+    and no new part starts once the file is finished; and the parts and part copies that
+    landed, which the sender persists only while the row is open: finishing takes the late
+    ones from here."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._in_flight: dict[int, int] = {}
         self._closed: set[int] = set()
         self._landed: dict[int, dict[int, SentPart]] = {}
+        self._copies: dict[int, dict[int, str]] = {}
 
     def begin(self, pk: int) -> bool:
         with self._condition:
@@ -379,21 +433,31 @@ class _Registry:
         with self._condition:
             if part is not None:
                 self._landed.setdefault(pk, {})[number] = part
-            self._in_flight[pk] -= 1
-            if not self._in_flight[pk]:
-                del self._in_flight[pk]
-            self._condition.notify_all()
+            self._ended(pk)
 
-    def close(self, pk: int, timeout: float = 120.0) -> dict[int, SentPart]:
-        """No new part for this row; wait for those on their way. The parts that landed."""
+    def end_copy(self, pk: int, number: int, etag: str | None) -> None:
+        with self._condition:
+            if etag is not None:
+                self._copies.setdefault(pk, {})[number] = etag
+            self._ended(pk)
+
+    def _ended(self, pk: int) -> None:
+        self._in_flight[pk] -= 1
+        if not self._in_flight[pk]:
+            del self._in_flight[pk]
+        self._condition.notify_all()
+
+    def close(self, pk: int, timeout: float = 120.0) -> Landed:
+        """No new part or copy for this row; wait for those on their way. What landed."""
         with self._condition:
             self._closed.add(pk)
             self._condition.wait_for(lambda: pk not in self._in_flight, timeout)
-            return self._landed.pop(pk, {})
+            return Landed(self._landed.pop(pk, {}), self._copies.pop(pk, {}))
 
     def forget(self, pk: int) -> None:
         with self._condition:
             self._landed.pop(pk, None)
+            self._copies.pop(pk, None)
 
 
 _registry = _Registry()
@@ -414,6 +478,11 @@ class _Job:
     running: dict[Future[SentPart], int] = field(default_factory=dict)
     attempts: int = 0
     retry_at: float = 0.0
+    # Staged, once the recorder named the file: the final key's upload and the part copies.
+    copy_upload_id: str = ""
+    copied: dict[int, str] = field(default_factory=dict)
+    copying: dict[Future[bool], int] = field(default_factory=dict)
+    copies_stopped: bool = False  # a copy failed: finishing makes the rest
 
 
 class ProgressiveSender:
@@ -425,6 +494,9 @@ class ProgressiveSender:
         self.should_stop = should_stop
         self._jobs: dict[int, _Job] = {}
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="upload-progressive")
+        self._copy_pool = ThreadPoolExecutor(
+            max_workers=settings.UPLOAD_COPY_WORKERS, thread_name_prefix="upload-progressive-copy"
+        )
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="uploader-progressive", daemon=True)
 
@@ -438,6 +510,7 @@ class ProgressiveSender:
         self._wake.set()
         self._thread.join(timeout)
         self._pool.shutdown(wait=True)
+        self._copy_pool.shutdown(wait=True)
 
     def _run(self) -> None:
         while not self.should_stop():
@@ -475,7 +548,11 @@ class ProgressiveSender:
         if job is None:
             return
         self._collect(job, wait=False)
-        if job.pk not in self._jobs or time.monotonic() < job.retry_at:
+        if job.pk not in self._jobs:
+            return
+        if job.staged and row.final_key and not job.copies_stopped:
+            self._copy_early(job, row)
+        if time.monotonic() < job.retry_at:
             return
         try:
             available = job.reader.scan()
@@ -513,7 +590,67 @@ class ProgressiveSender:
         finally:
             _registry.end(job.pk, number, part)
 
+    def _copy_early(self, job: _Job, row: ProgressiveUpload) -> None:
+        """The recorder named the file (``file_named``) and is finishing it: every staged part
+        is copied into the final key's multipart upload meanwhile, so that finishing has only
+        part 1, the tail and the completion left. A failure here only leaves more to finishing."""
+        if not job.copy_upload_id:
+            try:
+                upload_id = job.transfer.create(row.final_key, content_type(row.final_key))
+            except UploadError as error:
+                log.warning(
+                    "progressive upload %s: the final upload was not created early: %s", job.pk, error
+                )
+                job.copies_stopped = True
+                return
+            updated = ProgressiveUpload.objects.filter(pk=job.pk, state=ProgressiveState.OPEN).update(
+                copy_upload_id=upload_id, copied={}
+            )
+            if not updated:  # finished meanwhile: finishing makes its own
+                job.transfer.abort_upload(row.final_key, upload_id)
+                job.copies_stopped = True
+                return
+            job.copy_upload_id = upload_id
+            mark(log, "upload_created", job.pk)
+        busy = set(job.copying.values())
+        for number, part in sorted(job.parts.items()):
+            if number in job.copied or number in busy:
+                continue
+            if not _registry.begin(job.pk):
+                return
+            future = self._copy_pool.submit(self._copy, job, row.final_key, number, part)
+            job.copying[future] = number
+
+    def _copy(self, job: _Job, final_key: str, number: int, part: SentPart) -> bool:
+        held = False
+        try:
+            held = job.transfer.copy_staged_part(job.key, final_key, job.copy_upload_id, number, part)
+            mark(log, "copied_early", job.pk)
+            return held
+        finally:
+            _registry.end_copy(job.pk, number, part.etag if held else None)
+
+    def _collect_copies(self, job: _Job, *, wait: bool) -> None:
+        for future in list(job.copying):
+            if not wait and not future.done():
+                continue
+            number = job.copying.pop(future)
+            try:
+                held = future.result()
+            except UploadError as error:
+                log.warning("progressive upload %s: part %s not copied early: %s", job.pk, number, error)
+                job.copies_stopped = True
+                continue
+            if held:
+                job.copied[number] = job.parts[number].etag
+                ProgressiveUpload.objects.filter(pk=job.pk, state=ProgressiveState.OPEN).update(
+                    copied={str(n): etag for n, etag in sorted(job.copied.items())}
+                )
+            else:
+                job.copies_stopped = True  # the staged object is not as sent: finishing sends it
+
     def _collect(self, job: _Job, *, wait: bool) -> None:
+        self._collect_copies(job, wait=wait)
         failure: UploadError | None = None
         for future in list(job.running):
             if not wait and not future.done():
@@ -579,7 +716,8 @@ class ProgressiveSender:
             )
             _save_parts(row.pk, parts, only_open=True)
         job = _Job(row.pk, row.multipart_key, staged, upload_id, row.part_size, transfer,
-                   PayloadReader(Path(row.fragmented_path)), parts)  # fmt: skip
+                   PayloadReader(Path(row.fragmented_path)), parts, copy_upload_id=row.copy_upload_id,
+                   copied={int(n): str(etag) for n, etag in dict(row.copied or {}).items()})  # fmt: skip
         self._jobs[row.pk] = job
         return job
 

@@ -4,7 +4,7 @@ and what a file holds, read back packet by packet with PyAV."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,12 +24,14 @@ def keeping_fragmented_files(folder: Path) -> Iterator[list[Path]]:
     kept: list[Path] = []
     rewrite = mp4_muxer.write_progressive
 
-    def copy_then_rewrite(source: Path, destination: Path) -> ProgressiveLayout:
+    def copy_then_rewrite(
+        source: Path, destination: Path, on_header: Callable[[Path], None] | None = None
+    ) -> ProgressiveLayout:
         copy = folder / f"{len(kept)}-{source.name}"
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, copy)
         kept.append(copy)
-        return rewrite(source, destination)
+        return rewrite(source, destination, on_header)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mp4_muxer, "write_progressive", copy_then_rewrite)

@@ -1,6 +1,7 @@
 """What the output side tells about MP4 files while and after writing them: ``FileOpened`` for
-the growing fragmented file, ``output_id`` on every finished file, and where an MP4's payload
-lies (the recorder process's ``file_opened`` / ``file_finished`` lines)."""
+the growing fragmented file, ``FileNamed`` once a name that waits for the duration is known,
+``output_id`` on every finished file, and where an MP4's payload lies (the recorder process's
+``file_opened`` / ``file_named`` / ``file_finished`` lines)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from recorder.engine.media.events import event_to_json
 from recorder.engine.output.muxers import INCOMPLETE_DIR
 from recorder.engine.output.muxers import mp4 as mp4_muxer
-from recorder.engine.outputs_api import FileFinished, FileOpened, OutputEvent
+from recorder.engine.outputs_api import FileFinished, FileNamed, FileOpened, OutputEvent
 from recorder.engine.spec import FileFormat
 from tests.output.output_media import START_TIME_MS, audio_output, config, naming, record, video_output
 
@@ -116,10 +117,10 @@ def test_it_writes_the_recorder_protocol_lines(recording):
 def test_it_delivers_the_fragmented_file_when_it_cannot_be_laid_out(tmp_path, monkeypatch):
     rewrite = mp4_muxer.write_progressive
 
-    def on_a_damaged_file(source, destination):
+    def on_a_damaged_file(source, destination, on_header=None):
         with source.open("r+b") as file:  # the last fragment cut short, as a full disk would leave it
             file.truncate(source.stat().st_size - 10)
-        return rewrite(source, destination)
+        return rewrite(source, destination, on_header)
 
     monkeypatch.setattr(mp4_muxer, "write_progressive", on_a_damaged_file)
     output = config(tmp_path / "spool", (FileFormat.MP4,), video=video_output(gop=1), audio=audio_output())
@@ -139,6 +140,7 @@ def test_it_announces_the_final_key_at_open_when_the_name_has_no_duration(tmp_pa
     assert opened.object_key is not None and opened.object_key == finished.object_key  # {Random} drawn once
     assert finished.path == tmp_path / opened.object_key
     assert event_to_json(opened)["object_key"] == opened.object_key
+    assert not [event for event in result.events if isinstance(event, FileNamed)]  # nothing to announce
 
 
 def test_it_announces_no_key_at_open_when_the_name_waits_for_the_duration(recording):
@@ -146,3 +148,25 @@ def test_it_announces_no_key_at_open_when_the_name_waits_for_the_duration(record
     opened = [event for event in result.events if isinstance(event, FileOpened)]
     assert opened and all(event.object_key is None for event in opened)
     assert all("object_key" not in event_to_json(event) for event in opened)
+
+
+def test_it_announces_the_key_of_a_file_named_by_its_duration_before_finishing_it(recording):
+    result, _, _ = recording  # the default pattern, which ends in {Duration}
+    position = {id(event): index for index, event in enumerate(result.events)}
+    named = {event.output_id: event for event in result.events if isinstance(event, FileNamed)}
+    finished = {
+        event.info.output_id: event
+        for event in result.events
+        if isinstance(event, FileFinished) and event.info.file_format in PROGRESSIVE
+    }
+    assert len(finished) == 4 and set(named) == set(finished)  # every MP4/M4A part, once
+    for output_id, event in named.items():
+        info = finished[output_id].info
+        assert event.object_key == info.object_key  # the duration read from the index is the file's
+        assert f"_{info.duration_ms // 1000:06d}_" in info.object_key
+        assert position[id(event)] < position[id(finished[output_id])]
+        assert event_to_json(event) == {
+            "type": "file_named",
+            "output_id": output_id,
+            "object_key": info.object_key,
+        }

@@ -47,13 +47,15 @@ class FakeRecorder:
     """What a recorder process reports about one MP4 output, applied as the dispatcher does.
 
     ``announce_key``: the name has no ``{Duration}``, so ``file_opened`` gives the final key
-    (the uploader sends straight to it); else the key is known only at ``file_finished``."""
+    (the uploader sends straight to it); else the key is known once the recorder has written
+    the finished file's index: ``file_named``, then ``file_finished``."""
 
     def __init__(self, task: RecordTask, noise: Path, *, announce_key: bool = False) -> None:
         self.task = task
         self.fragmented = spool_dir(task) / ".incomplete" / f"{OUTPUT_ID}.fragmented.mp4"
         self.growing = GrowingFile(noise, self.fragmented)
         self.announce_key = announce_key
+        self.named = False
         name = task.task_id if announce_key else f"{task.task_id}_000007"
         self.key = f"rec/{name}_{OUTPUT_ID}.mp4"
 
@@ -74,6 +76,15 @@ class FakeRecorder:
             opened["object_key"] = self.key
         persist.apply_event(self.task, opened)
 
+    def name(self) -> None:
+        """The recording stopped and the finished file's index is written: ``file_named``."""
+        self.growing.grow_to(1.0)
+        self.named = True
+        if not self.announce_key:
+            persist.apply_event(
+                self.task, {"type": "file_named", "output_id": OUTPUT_ID, "object_key": self.key}
+            )
+
     def finish(
         self,
         *,
@@ -81,10 +92,12 @@ class FakeRecorder:
         key: str | None = None,
         change: Callable[[Path, int], None] | None = None,
     ) -> bytes:
-        """The rest is written, the file made progressive, the fragmented file removed.
-        ``key``: name the file otherwise than announced; ``change(final, payload_offset)``:
-        alter the final file before it is reported (a rewrite that went wrong)."""
-        self.growing.grow_to(1.0)
+        """The rest is written (named first, if ``name`` was not called), the file made
+        progressive, the fragmented file removed. ``key``: finish the file under another key
+        than announced; ``change(final, payload_offset)``: alter the final file before it is
+        reported (a rewrite that went wrong)."""
+        if not self.named:
+            self.name()
         self.key = key or self.key
         self.final.parent.mkdir(parents=True, exist_ok=True)
         layout = write_progressive(self.fragmented, self.final)

@@ -49,7 +49,8 @@ def test_it_sends_again_a_part_whose_bytes_in_the_final_file_differ_from_those_s
 
     assert proxy.parts_forwarded[2] == 2  # staged while recording, then sent again from the final file
     assert all(count == 1 for number, count in proxy.parts_forwarded.items() if number != 2)
-    assert 2 not in proxy.parts_copied and sorted(proxy.parts_copied) == staged[1:]
+    # Part 2 may have been copied when the file was named (before it was written): replaced since.
+    assert set(staged[1:]) <= set(proxy.parts_copied) and set(proxy.parts_copied.values()) == {1}
     assert_nothing_left(s3_server, bucket, recorder.key, body)  # byte for byte the final file
     assert progressive_row(task).state == "done"
 

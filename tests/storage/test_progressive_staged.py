@@ -1,8 +1,10 @@
 """MP4s whose name has ``{Duration}``: the final key is known only once the file is finished, so
 the payload parts are staged as objects of their own while recording, and the final object is
 made of server-side copies of them (UploadPartCopy: no payload byte sent again), part 1 and the
-tail. A staged object that is gone or holds other bytes is sent again; a finish cut off is
-made again or, if it had completed, accepted; the staged objects are deleted in every case."""
+tail. The copies begin as soon as the recorder names the file (``file_named``), while it still
+writes the finished file. A staged object that is gone or holds other bytes is sent again; a
+copy cut off is made at the finish; an upload the server forgot is made again or, if it had
+completed, accepted; the staged objects are deleted in every case."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from recorder.models import TaskState
 from recorder.storage.service import UploadService
 from tests.conftest import Tenant
 from tests.storage.conftest import Spool
-from tests.storage.fault_proxy import FaultProxy
+from tests.storage.fault_proxy import STAGED_PART, FaultProxy
 from tests.storage.progressive_recorder import (
     FakeRecorder,
     assert_nothing_left,
@@ -87,13 +89,38 @@ def test_it_sends_again_a_staged_part_that_is_gone_or_holds_other_bytes(
         wait_for(lambda: state_of(recorder.task) == TaskState.COMPLETED)
 
     assert (proxy.parts_forwarded[2], proxy.parts_forwarded[3]) == (2, 2)  # staged, then from the file
-    # Part 2's copy found nothing; part 3's was refused by its If-Match or (moto ignores it) made
-    # and then replaced, its ETag not the one sent.
-    assert 2 not in proxy.parts_copied and proxy.parts_copied[3] <= 1
+    # Part 2's copies found nothing; part 3's were refused by their If-Match or (moto ignores it)
+    # made with another ETag than sent: tried once when the file was named, once at the finish.
+    assert 2 not in proxy.parts_copied and proxy.parts_copied[3] <= 2
     assert_nothing_left(s3_server, bucket, recorder.key, body)  # byte for byte the final file
 
 
-def test_it_makes_the_final_upload_again_when_a_part_copy_was_cut_off(
+def test_it_copies_the_staged_parts_while_the_recorder_finishes_the_file(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    with FaultProxy(s3_server.url) as proxy:
+        recorder = _staged_while_recording(alice, s3_server, uploader, noise, proxy, bucket)
+        staged = recorder.ready_parts()
+        recorder.name()  # the index is written, the payload copy is still to come
+        uploader.wake()
+        wait_for(lambda: set(staged) <= set(proxy.parts_copied))
+        [early] = s3_server.unfinished_uploads(bucket)
+        assert early["Key"] == recorder.key
+        assert all(STAGED_PART.search(key) for key in s3_server.keys(bucket))  # no final object yet
+        assert progressive_row(recorder.task).state == "open"  # no file_finished yet
+        wait_for(lambda: set(staged) <= set(map(int, progressive_row(recorder.task).copied)))
+
+        body = recorder.finish()
+        wait_for(lambda: state_of(recorder.task) == TaskState.COMPLETED)
+
+    assert set(proxy.parts_copied.values()) == {1}  # none copied again at the finish
+    assert set(proxy.parts_forwarded.values()) == {1}
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+    assert progressive_row(recorder.task).copy_upload_id == ""
+
+
+def test_it_copies_at_the_finish_what_an_early_copy_cut_off_left(
     alice: Tenant,
     s3_server: S3Server,
     uploader: UploadService,
@@ -101,26 +128,66 @@ def test_it_makes_the_final_upload_again_when_a_part_copy_was_cut_off(
     noise: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    copy_staged = ProgressiveTransfer._copy_staged
+    copy_staged_part = ProgressiveTransfer.copy_staged_part
     failed: list[int] = []
 
-    def cut_off_once(
-        self: ProgressiveTransfer, into: object, base: str, number: int, sent: SentPart
-    ) -> SentPart:
+    def cut_off_once(self: ProgressiveTransfer, base: str, key: str, upload_id: str, number: int,
+                     sent: SentPart) -> bool:  # fmt: skip
         if number == 2 and not failed:
             failed.append(number)
             raise UploadError("s3://test: connection reset", permanent=False)
-        return copy_staged(self, into, base, number, sent)  # type: ignore[arg-type]
+        return copy_staged_part(self, base, key, upload_id, number, sent)
 
-    monkeypatch.setattr(ProgressiveTransfer, "_copy_staged", cut_off_once)
+    monkeypatch.setattr(ProgressiveTransfer, "copy_staged_part", cut_off_once)
+    bucket = s3_server.new_bucket()
+    with FaultProxy(s3_server.url) as proxy:
+        recorder = _staged_while_recording(alice, s3_server, uploader, noise, proxy, bucket)
+        staged = recorder.ready_parts()
+        recorder.name()
+        uploader.wake()
+        wait_for(lambda: failed == [2] and sorted(proxy.parts_copied) == staged[1:])
+        body = recorder.finish()
+        wait_for(lambda: state_of(recorder.task) == TaskState.COMPLETED)
+
+    assert proxy.parts_copied[2] == 1  # made by the finish
+    assert set(proxy.parts_forwarded.values()) == {1}
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+    assert events(recorder.task, "upload_failed") == [] and recorder.task.warnings == []
+
+
+def test_it_makes_the_final_upload_again_when_the_server_forgot_the_early_one(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
+    bucket = s3_server.new_bucket()
+    with FaultProxy(s3_server.url) as proxy:
+        recorder = _staged_while_recording(alice, s3_server, uploader, noise, proxy, bucket)
+        staged = recorder.ready_parts()
+        recorder.name()
+        uploader.wake()
+        wait_for(lambda: sorted(map(int, progressive_row(recorder.task).copied)) == staged)
+        [early] = s3_server.unfinished_uploads(bucket)
+        s3_server.client().abort_multipart_upload(Bucket=bucket, Key=early["Key"], UploadId=early["UploadId"])
+
+        body = recorder.finish()
+        wait_for(lambda: state_of(recorder.task) == TaskState.COMPLETED)
+
+    assert all(proxy.parts_copied[n] == 2 for n in staged)  # early, then again into the new upload
+    assert_nothing_left(s3_server, bucket, recorder.key, body)
+
+
+def test_it_drops_the_early_upload_of_a_file_finished_under_another_key(
+    alice: Tenant, s3_server: S3Server, uploader: UploadService, spool: Spool, noise: Path
+) -> None:
     bucket, task, recorder = parts_sent_while_recording(alice, s3_server, uploader, noise)
+    named_key = recorder.key
+    recorder.name()
+    uploader.wake()
+    wait_for(lambda: [u["Key"] for u in s3_server.unfinished_uploads(bucket)] == [named_key])
 
-    body = recorder.finish()
+    body = recorder.finish(key="rec/t1_000008_0123abcd.mp4")
     wait_for(lambda: state_of(task) == TaskState.COMPLETED)
 
-    assert failed == [2]
-    assert_nothing_left(s3_server, bucket, recorder.key, body)  # the half-made upload aborted
-    assert [e["permanent"] for e in events(task, "upload_failed")] == [False]
+    assert_nothing_left(s3_server, bucket, "rec/t1_000008_0123abcd.mp4", body)  # the early upload aborted
     assert progressive_row(task).state == "done"
 
 

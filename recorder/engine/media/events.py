@@ -17,6 +17,7 @@ from recorder.engine.output.naming import naming_to_json
 from recorder.engine.outputs_api import (
     FileFinished,
     FileInfo,
+    FileNamed,
     FileOpened,
     OutputWarning,
     ProgressSample,
@@ -94,6 +95,7 @@ RecordingEvent = (
     | Progress
     | Thumbnail
     | FileOpened
+    | FileNamed
     | FileFinished
     | SegmentFinished
     | OutputWarning
@@ -158,6 +160,8 @@ def event_to_json(event: RecordingEvent) -> JsonObject:
         if event.streams:
             opened["streams"] = streams_to_json(event.streams)
         return opened
+    if isinstance(event, FileNamed):
+        return {"type": event.type, "output_id": event.output_id, "object_key": event.object_key}
     if isinstance(event, FileFinished):
         return {"type": event.type, "file": file_info_to_json(event.info)}
     if isinstance(event, SegmentFinished):

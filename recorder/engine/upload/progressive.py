@@ -312,12 +312,15 @@ class ProgressiveTransfer(Transfer):
         upload_id: str,
         chunk: int,
         sent: Mapping[int, SentPart],
+        copied: Mapping[int, str],
         on_part: Callable[[int, SentPart], None],
     ) -> Stored:
         """Complete ``upload_id`` (to the final ``key``) as the final file: every staged part the
-        final file agrees with (its sample) is copied server-side from its object, the others
+        final file agrees with (its sample) is kept if ``copied`` says the upload holds it
+        already (its ETag: the one sent), else copied server-side from its object; the others
         (part 1, the tail, anything missing or changed) are sent from the final file; then the
-        upload is completed and its ETag checked. ``on_part`` runs on this thread per part."""
+        upload is completed and its ETag checked. ``on_part`` runs on this thread per part
+        sent or copied now."""
         size = final.stat().st_size
         ranges = self._final_ranges(chunk, payload_offset, size)
         into = _Assembly(final, key, upload_id, ranges)
@@ -329,12 +332,13 @@ class ProgressiveTransfer(Transfer):
                     copies.append(number)
                 else:
                     log.warning("part %s of %s differs from the bytes sent; sending it again", number, into)
-        etags: dict[int, str] = {}
+        etags = {n: sent[n].etag for n in copies if copied.get(n) == sent[n].etag}
         with ThreadPoolExecutor(max_workers=self.copy_workers, thread_name_prefix="upload-assemble") as pool:
             # What was never sent (part 1, the tail) first: those move bytes, the copies do not.
             sending = {pool.submit(self._send_range, into, n): n for n in ranges if n not in copies}
             for number in copies:
-                sending[pool.submit(self._copy_staged, into, base, number, sent[number])] = number
+                if number not in etags:
+                    sending[pool.submit(self._copy_staged, into, base, number, sent[number])] = number
             self._collect(sending, etags, on_part)
         mark(log, "parts_sent", key)
         return self._complete(key, upload_id, size, [etags[n] for n in ranges])
@@ -346,24 +350,30 @@ class ProgressiveTransfer(Transfer):
             data = source.read(length)
         return self.send_part(into.key, into.upload_id, number, data)
 
-    def _copy_staged(self, into: _Assembly, base: str, number: int, recorded: SentPart) -> SentPart:
-        """Part ``number`` copied from its staged object, if the server still holds the bytes
-        that were sent (the copy's ETag is their MD5); else sent from the final file."""
+    def copy_staged_part(self, base: str, key: str, upload_id: str, number: int, recorded: SentPart) -> bool:
+        """Staged part ``number`` copied server-side into part ``number`` of ``upload_id``; False
+        if the server no longer holds the bytes that were sent there (the object is gone, or
+        the copy's ETag is not the MD5 recorded when it was sent)."""
         source = {"Bucket": self.target.bucket, "Key": self.target.full_key(staged_part_key(base, number))}
 
-        def copy() -> str | None:
+        def copy() -> bool:
             try:
                 copied = self.client.upload_part_copy(
-                    Bucket=self.target.bucket, Key=self.target.full_key(into.key), UploadId=into.upload_id,
+                    Bucket=self.target.bucket, Key=self.target.full_key(key), UploadId=upload_id,
                     PartNumber=number, CopySource=source, CopySourceIfMatch=f'"{recorded.etag}"',
                 )  # fmt: skip
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") in STAGED_GONE_CODES:
-                    return None
+                    return False
                 raise
-            return clean_etag(str(copied.get("CopyPartResult", {}).get("ETag", "")))
+            return clean_etag(str(copied.get("CopyPartResult", {}).get("ETag", ""))) == recorded.etag
 
-        if self._guarded(copy) == recorded.etag:
+        return self._guarded(copy)
+
+    def _copy_staged(self, into: _Assembly, base: str, number: int, recorded: SentPart) -> SentPart:
+        """Part ``number`` copied from its staged object, or sent from the final file if the
+        server no longer holds the bytes that were sent."""
+        if self.copy_staged_part(base, into.key, into.upload_id, number, recorded):
             return recorded
         log.warning("staged part %s of %s is not on the server as sent; sending it again", number, into)
         return self._send_range(into, number)

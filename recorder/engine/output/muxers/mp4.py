@@ -13,7 +13,9 @@ Once the first packet is written a ``FileOpened`` event names the growing file: 
 fragments' media bytes are final as soon as each fragment is on disk
 (``mp4_layout.FragmentScanner``), so they can be uploaded while recording. When the file's
 name does not wait for its duration (no ``{Duration}`` in the pattern) the event also gives
-the key the file will be finished under, decided at open.
+the key the file will be finished under, decided at open; else the key is decided from the
+finished file's index as soon as it is written, before the payload copy, and announced then
+(``FileNamed``).
 
 When the part is finished, ``mp4_layout.write_progressive`` writes the regular MP4 that
 a browser plays while it downloads: ``ftyp`` + ``moov`` (full sample tables) + one
@@ -29,13 +31,18 @@ M4A is the same with audio only, through the ``ipod`` muxer (brand ``M4A``).
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 from typing import Final
 
+import av
+
+from recorder.engine.output.announce import announce
 from recorder.engine.output.muxers.base import HEVC_MP4_TAG, ContainerMuxer, Finalised, MuxInputs
 from recorder.engine.output.muxers.mp4_layout import write_progressive
 from recorder.engine.output.muxers.target import PartTarget
-from recorder.engine.output.naming import key_known_at_open
-from recorder.engine.outputs_api import FileOpened, OutputEvent, OutputWarning
+from recorder.engine.output.naming import key_known_at_open, object_key
+from recorder.engine.output.probe import probe_output
+from recorder.engine.outputs_api import FileNamed, FileOpened, OutputEvent, OutputWarning
 from recorder.engine.spec import FileFormat
 
 FRAGMENTED_MOVFLAGS: Final = "frag_keyframe+empty_moov+delay_moov+default_base_moof"
@@ -86,7 +93,7 @@ class Mp4Muxer(ContainerMuxer):
     def finalised_file(self) -> Finalised:
         destination = self.target.temporary_path(self.extension)
         try:
-            layout = write_progressive(self.path, destination)
+            layout = write_progressive(self.path, destination, on_header=self._name_from_header)
         except (OSError, ValueError, struct.error) as error:
             destination.unlink(missing_ok=True)
             warning = OutputWarning(
@@ -96,3 +103,21 @@ class Mp4Muxer(ContainerMuxer):
             return Finalised(self.path, [warning])
         self.path.unlink()
         return Finalised(destination, [], layout)
+
+    def _name_from_header(self, written: Path) -> None:
+        """A name that waits for the duration is decided from the finished file's index, before
+        its payload is copied, and announced (``FileNamed``): the uploader starts copying the
+        payload it already holds under that key meanwhile. The duration read from the index
+        alone is the one the finished file reads back with (the same ``moov``). If the index
+        cannot be read here, the key is decided after the copy, as for any file."""
+        if self.final_key is not None:
+            return
+        try:
+            facts = probe_output(written, self.file_format)
+        except (av.FFmpegError, OSError, ValueError):
+            return
+        target = self.target
+        self.final_key = object_key(
+            target.naming, self.file_format, duration_ms=facts.duration_ms, suffix=target.suffix
+        )
+        announce(FileNamed(target.output_id, self.final_key))

@@ -18,7 +18,7 @@ boxes (``moov``, every ``moof``) and copies the payload once (``copy_file_range`
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -68,14 +68,21 @@ class FragmentScanner:
         return ranges
 
 
-def write_progressive(source: Path, destination: Path) -> ProgressiveLayout:
-    """Write the progressive form of ``source`` (a finished fragmented MP4) to ``destination``."""
+def write_progressive(
+    source: Path, destination: Path, on_header: Callable[[Path], None] | None = None
+) -> ProgressiveLayout:
+    """Write the progressive form of ``source`` (a finished fragmented MP4) to ``destination``.
+    ``on_header(destination)`` runs once the header (``ftyp``, ``moov``, the ``mdat`` header)
+    is in ``destination`` and before the payload is: the file can be probed then (its index
+    is complete) while the longest part, the payload copy, is still to come."""
     fragmented = read_fragmented(source)
     header, payload_offset = progressive_header(
         fragmented.ftyp, fragmented.moov, fragmented.tracks, fragmented.payload_size
     )
     with source.open("rb") as reader, destination.open("wb", buffering=0) as writer:
         writer.write(header)
+        if on_header is not None:
+            on_header(destination)
         for offset, length in fragmented.payload_ranges:
             _copy_range(reader, writer, offset, length)
     return ProgressiveLayout(payload_offset, fragmented.payload_size)
