@@ -9,10 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from recorder import lifecycle
 from recorder.dispatch import persist
 from recorder.dispatch.messages import spool_dir
 from recorder.engine.output.muxers.mp4_layout import FragmentScanner, write_progressive
+from recorder.engine.upload.errors import UploadError
+from recorder.engine.upload.progressive import ProgressiveTransfer
 from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.models import ProgressiveUpload, RecordTask, TaskState
 from recorder.storage.service import UploadService
@@ -160,3 +164,19 @@ def parts_sent_while_recording(
     uploader.wake()
     wait_for(lambda: server_parts(s3_server, bucket) == recorder.ready_parts() != [])
     return bucket, task, recorder
+
+
+def head_failing_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first HEAD of a progressive upload's finish fails (a connection reset): the keys
+    asked for, as they come."""
+    head = ProgressiveTransfer.head
+    calls: list[str] = []
+
+    def failing_once(self: ProgressiveTransfer, key: str) -> tuple[int, str] | None:
+        calls.append(key)
+        if len(calls) == 1:
+            raise UploadError("s3://test: connection reset", permanent=False)
+        return head(self, key)
+
+    monkeypatch.setattr(ProgressiveTransfer, "head", failing_once)
+    return calls

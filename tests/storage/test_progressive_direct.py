@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from recorder.dispatch import persist
-from recorder.engine.upload.errors import UploadError
-from recorder.engine.upload.progressive import ProgressiveTransfer
 from recorder.engine.upload.transfer import MIN_PART_SIZE
 from recorder.models import TaskState, Upload
 from recorder.storage.service import UploadService
@@ -21,6 +19,7 @@ from tests.storage.fault_proxy import FaultProxy
 from tests.storage.progressive_recorder import (
     FakeRecorder,
     assert_nothing_left,
+    head_failing_once,
     parts_sent_while_recording,
     progressive_row,
     recording_task,
@@ -142,16 +141,7 @@ def test_it_accepts_the_object_an_interrupted_finish_had_completed(
 ) -> None:
     """Completed, then the check after it failed: the retry finds the upload gone, and the
     object under the key is the one the recorded parts make."""
-    head = ProgressiveTransfer.head
-    calls: list[str] = []
-
-    def head_failing_once(self: ProgressiveTransfer, key: str) -> tuple[int, str] | None:
-        calls.append(key)
-        if len(calls) == 1:
-            raise UploadError("s3://test: connection reset", permanent=False)
-        return head(self, key)
-
-    monkeypatch.setattr(ProgressiveTransfer, "head", head_failing_once)
+    calls = head_failing_once(monkeypatch)
     bucket, task, recorder = parts_sent_while_recording(alice, s3_server, uploader, noise, announce_key=True)
 
     body = recorder.finish()

@@ -24,6 +24,7 @@ from tests.storage.fault_proxy import STAGED_PART, FaultProxy
 from tests.storage.progressive_recorder import (
     FakeRecorder,
     assert_nothing_left,
+    head_failing_once,
     parts_sent_while_recording,
     progressive_row,
     recording_task,
@@ -57,7 +58,8 @@ def test_it_makes_the_final_object_of_server_side_copies_of_the_staged_parts(
         wait_for(lambda: state_of(recorder.task) == TaskState.COMPLETED)
 
     count = -(-len(body) // MIN_PART_SIZE)
-    assert sorted(proxy.parts_copied) == staged and set(proxy.parts_copied.values()) == {1}
+    # Staged while recording, and those the end of the file completed before it was finished.
+    assert set(staged) <= set(proxy.parts_copied) and set(proxy.parts_copied.values()) == {1}
     assert sorted(proxy.parts_forwarded) == list(range(1, count + 1))  # part 1 and the tail: the rest
     assert set(proxy.parts_forwarded.values()) == {1}
     assert_nothing_left(s3_server, bucket, recorder.key, body)
@@ -145,7 +147,7 @@ def test_it_copies_at_the_finish_what_an_early_copy_cut_off_left(
         staged = recorder.ready_parts()
         recorder.name()
         uploader.wake()
-        wait_for(lambda: failed == [2] and sorted(proxy.parts_copied) == staged[1:])
+        wait_for(lambda: failed == [2] and set(staged[1:]) <= set(proxy.parts_copied))
         body = recorder.finish()
         wait_for(lambda: state_of(recorder.task) == TaskState.COMPLETED)
 
@@ -201,16 +203,7 @@ def test_it_accepts_the_staged_object_an_interrupted_finish_had_completed(
 ) -> None:
     """Completed, then the check after it failed: the retry finds the object under the final key
     made of the recorded parts, and neither copies nor sends anything again."""
-    head = ProgressiveTransfer.head
-    calls: list[str] = []
-
-    def head_failing_once(self: ProgressiveTransfer, key: str) -> tuple[int, str] | None:
-        calls.append(key)
-        if len(calls) == 1:
-            raise UploadError("s3://test: connection reset", permanent=False)
-        return head(self, key)
-
-    monkeypatch.setattr(ProgressiveTransfer, "head", head_failing_once)
+    calls = head_failing_once(monkeypatch)
     bucket = s3_server.new_bucket()
     with FaultProxy(s3_server.url) as proxy:
         recorder = _staged_while_recording(alice, s3_server, uploader, noise, proxy, bucket)

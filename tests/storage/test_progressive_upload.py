@@ -111,7 +111,7 @@ def test_it_resumes_after_a_service_restart_without_sending_parts_again(
 
     assert set(proxy.parts_forwarded.values()) == {1}  # each part sent once
     assert sorted(proxy.parts_forwarded) == list(range(1, len(body) // MIN_PART_SIZE + 2))
-    assert sorted(proxy.parts_copied) == after_restart and set(proxy.parts_copied.values()) == {1}
+    assert set(after_restart) <= set(proxy.parts_copied) and set(proxy.parts_copied.values()) == {1}
     assert_nothing_left(s3_server, bucket, recorder.key, body)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from recorder.engine.output.muxers.finish import described
 from recorder.engine.output.muxers.mp4_boxes import top_level_boxes
 from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout, write_progressive
 from recorder.engine.output.muxers.target import INCOMPLETE_DIR
@@ -189,24 +190,10 @@ def _named_file(opened: OpenedFile) -> Path | None:
 
 
 def _file_info(opened: OpenedFile, path: Path, key: str, facts: MediaFacts) -> FileInfo:
-    layout = progressive_layout(path)
-    return FileInfo(
-        file_format=opened.file_format,
-        path=path,
-        object_key=key,
-        start_time_ms=opened.start_time_ms,
-        duration_ms=facts.duration_ms,
-        size_bytes=facts.size_bytes,
-        video_codec=facts.video_codec,
-        audio_codec=facts.audio_codec,
-        video_width=facts.width,
-        video_height=facts.height,
-        streams=opened.streams,
-        audio_profile_used=facts.aac_profile if facts.audio_codec == "aac" else None,
-        output_id=opened.output_id,
-        payload_offset=layout.payload_offset if layout is not None else None,
-        payload_size=layout.payload_size if layout is not None else None,
-    )
+    return described(
+        opened.file_format, path, key, facts, start_time_ms=opened.start_time_ms, streams=opened.streams,
+        output_id=opened.output_id, layout=progressive_layout(path),
+    )  # fmt: skip
 
 
 def _remove_leftovers(opened: OpenedFile) -> None:

@@ -12,7 +12,7 @@ from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout
 from recorder.engine.output.muxers.target import PartTarget
 from recorder.engine.output.naming import object_key, spool_path
 from recorder.engine.output.probe import MediaFacts, PcmLayout, probe_output
-from recorder.engine.outputs_api import FileFinished, FileInfo, OutputEvent, OutputWarning
+from recorder.engine.outputs_api import FileFinished, FileInfo, OutputEvent, OutputWarning, StreamLabel
 from recorder.engine.spec import FileFormat
 
 
@@ -46,25 +46,43 @@ def finish_output(
     destination = spool_path(target.spool_dir, key)
     if destination != written.resolve():
         _move(written.parent if file_format is FileFormat.HLS else written, destination, file_format)
-    info = FileInfo(
+    info = described(
+        file_format, destination, key, facts, start_time_ms=target.start_time_ms, streams=target.streams,
+        output_id=target.output_id, layout=layout,
+    )  # fmt: skip
+    events.append(FileFinished(info))
+    return events
+
+
+def described(
+    file_format: FileFormat,
+    path: Path,
+    key: str,
+    facts: MediaFacts,
+    *,
+    start_time_ms: int,
+    streams: tuple[StreamLabel, ...],
+    output_id: str,
+    layout: ProgressiveLayout | None,
+) -> FileInfo:
+    """The ``FileInfo`` of a finished file, from what reading it back said (``facts``)."""
+    return FileInfo(
         file_format=file_format,
-        path=destination,
+        path=path,
         object_key=key,
-        start_time_ms=target.start_time_ms,
+        start_time_ms=start_time_ms,
         duration_ms=facts.duration_ms,
         size_bytes=facts.size_bytes,
         video_codec=facts.video_codec,
         audio_codec=facts.audio_codec,
         video_width=facts.width,
         video_height=facts.height,
-        streams=target.streams,
+        streams=streams,
         audio_profile_used=facts.aac_profile if facts.audio_codec == "aac" else None,
-        output_id=target.output_id,
+        output_id=output_id,
         payload_offset=layout.payload_offset if layout is not None else None,
         payload_size=layout.payload_size if layout is not None else None,
     )
-    events.append(FileFinished(info))
-    return events
 
 
 def _size_on_disk(written: Path, file_format: FileFormat) -> int:
