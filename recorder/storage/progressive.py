@@ -594,6 +594,8 @@ class ProgressiveSender:
         """The recorder named the file (``file_named``) and is finishing it: every staged part
         is copied into the final key's multipart upload meanwhile, so that finishing has only
         part 1, the tail and the completion left. A failure here only leaves more to finishing."""
+        if not job.parts:
+            return  # nothing staged (a short file): it goes up whole, no upload to make
         if not job.copy_upload_id:
             try:
                 upload_id = job.transfer.create(row.final_key, content_type(row.final_key))
