@@ -162,6 +162,9 @@ def test_it_keeps_events_while_the_database_is_unreachable_and_persists_them_in_
     drive(dispatcher, lambda: state_of(task) == TaskState.COMPLETED and not dispatcher._runs)
 
     kinds = list(TaskEvent.objects.filter(task=task).order_by("seq").values_list("type", "data__state"))
-    assert kinds[:3] == [("state", "queued"), ("state", "starting"), ("stream_state", "connecting")]
+    # In order; the first stream state is "connecting", or "live" when media came before the
+    # recorder's first report of its sources (timing, not what this test is about).
+    assert kinds[:2] == [("state", "queued"), ("state", "starting")]
+    assert kinds[2] in (("stream_state", "connecting"), ("stream_state", "live"))
     assert ("state", "recording") in kinds
     assert RecordFile.objects.filter(task=task).count() == 1
