@@ -20,21 +20,28 @@ def left_behind(task: RecordTask, copy_to: Path) -> Path:
     return copy_to
 
 
-def complete_fragments_end(path: Path) -> int:
-    """Where the last ``moof`` whose whole ``mdat`` follows it ends."""
-    data = path.read_bytes()
-    offset, end, fragment = 0, 0, False
+def boxes(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(type, start, end) of the complete top-level boxes."""
+    found, offset = [], 0
     while offset + 8 <= len(data):
         size, kind = struct.unpack_from(">I4s", data, offset)
         if size == 1:
             (size,) = struct.unpack_from(">Q", data, offset + 8)
         if size < 8 or offset + size > len(data):
             break
+        found.append((kind, offset, offset + size))
+        offset += size
+    return found
+
+
+def complete_fragments_end(path: Path) -> int:
+    """Where the last ``moof`` whose whole ``mdat`` follows it ends."""
+    end, fragment = 0, False
+    for kind, _, box_end in boxes(path.read_bytes()):
         if kind == b"moof":
             fragment = True
         elif kind == b"mdat" and fragment:
-            end, fragment = offset + size, False
-        offset += size
+            end, fragment = box_end, False
     return end
 
 

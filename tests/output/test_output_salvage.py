@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import struct
 from pathlib import Path
 
 import av
@@ -18,6 +17,7 @@ from recorder.engine.output.naming import object_key
 from recorder.engine.output.salvage import OpenedFile, opened_from_json, salvage
 from recorder.engine.outputs_api import FileOpened, OutputEvent
 from recorder.engine.spec import FileFormat
+from tests.dispatch.salvage_media import boxes
 from tests.output.output_media import FPS, START_TIME_MS, audio_output, config, naming, record, video_output
 
 KILLED_AT_SECONDS = 4.0
@@ -38,20 +38,6 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[FileOpened, bytes]
     output = config(spool, (FileFormat.MP4,), video=video_output(gop=1), audio=audio_output())
     record(output, 6, during=snapshot)
     return taken[0]
-
-
-def boxes(data: bytes) -> list[tuple[bytes, int, int]]:
-    """(type, start, end) of the complete top-level boxes."""
-    found, offset = [], 0
-    while offset + 8 <= len(data):
-        size, kind = struct.unpack_from(">I4s", data, offset)
-        if size == 1:
-            (size,) = struct.unpack_from(">Q", data, offset + 8)
-        if size < 8 or offset + size > len(data):
-            break
-        found.append((kind, offset, offset + size))
-        offset += size
-    return found
 
 
 def left_in(spool: Path, opened: FileOpened, data: bytes) -> OpenedFile:
