@@ -3,17 +3,19 @@
     python bench/upload.py                       # 10 minutes of media, both key patterns
     python bench/upload.py --minutes 1           # a quick look
     python bench/upload.py --pattern default     # only the SPEC default pattern ({Duration})
+    python bench/upload.py --endpoint https://...  # another S3 server (AWS_ACCESS_KEY_ID, ...)
 
 S1 (4 file sources 640x360@30 with audio -> custom layout 1280x720@30, H.264 + AAC MP4, as in
 bench/recorder.py) is recorded by a real recorder process whose events go through the server's
 own code (recorder.dispatch.persist) into the upload queue, worked by the real uploader service
-(recorder.storage.service) to a moto S3 server on loopback over HTTP. When the media reaches
-the wanted length the recording is stopped (the StopRecord path: a stop message), and the
-times from that stop to the file being finished and to its upload being verified are
-reported, with the upload's bytes per second. The MP4's payload is sent while it is recorded
-(docs/storage.md, "Progressive MP4"): what is left after the stop is the header part, the tail,
-completing and verifying, and with ``{Duration}`` server-side part copies of the staged payload
-objects and their deletion; the rate is the file's size over that time.
+(recorder.storage.service) to a moto S3 server on loopback over HTTP, in a process of its
+own. When the media reaches the wanted length the recording is stopped (the StopRecord path:
+a stop message), and the times from that stop to the file being finished and to its upload
+being verified are reported, with the upload's bytes per second. The MP4's payload is sent
+while it is recorded (docs/storage.md, "Progressive MP4"): what is left after the stop is the
+header part, the tail, completing and verifying, and with ``{Duration}`` server-side part
+copies of the staged payload objects and their deletion; the rate is the file's size over
+that time.
 
 Each row also breaks the time after the stop down into the uploader's steps, from the DEBUG
 timing marks the code records (``recorder.engine.upload.phases``): each column is the time
@@ -28,10 +30,13 @@ import argparse
 import logging
 import os
 import queue
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,36 +124,81 @@ def setup_django(data_dir: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def s1_body(app_id: str, endpoint: str, bucket: str, pattern: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Storage:
+    """The S3 server the recordings go to, and its credentials."""
+
+    endpoint: str
+    access_key: str = "bench-access"
+    secret_key: str = "bench-secret"
+    region: str = "us-east-1"
+
+    def bucket(self, pattern: str) -> str:
+        return f"bench-{pattern}"
+
+    def create_buckets(self) -> None:
+        import boto3
+        from botocore.exceptions import ClientError
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+        )
+        for pattern in PATTERNS:
+            try:
+                s3.create_bucket(Bucket=self.bucket(pattern))
+            except ClientError as error:  # a server of one's own may have them from a previous run
+                if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                    raise
+
+
+def s1_body(app_id: str, storage: Storage, pattern: str) -> dict[str, Any]:
     """bench/recorder.py's S1, stopped by StopRecord (no MaxRecordTime), into the bucket."""
+    key_pattern = PATTERNS[pattern]
     return {
         **s1_spec(f"upload-{time.time_ns()}", 0),
         "AppId": app_id,
         "Control": {"MaxIdleTime": 86400},
-        **({"FileNameConfig": {"Pattern": pattern}} if pattern else {}),
+        **({"FileNameConfig": {"Pattern": key_pattern}} if key_pattern else {}),
         "StorageConfig": {"Type": 2, "CustomConfig": {
-            "Bucket": bucket, "AccessKey": "bench-access", "SecretKey": "bench-secret",
-            "Endpoint": endpoint, "ForcePathStyle": True}},
+            "Bucket": storage.bucket(pattern), "AccessKey": storage.access_key,
+            "SecretKey": storage.secret_key, "Endpoint": storage.endpoint, "ForcePathStyle": True}},
     }  # fmt: skip
 
 
-def start_s3() -> tuple[Any, str]:
-    import boto3
-    from moto.server import ThreadedMotoServer
+class S3Process:
+    """moto's S3 server in a process of its own on loopback, as any S3 server is: in the
+    benchmark's process it would share the interpreter lock with the uploader it serves."""
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="bench-access", aws_secret_access_key="bench-secret")  # fmt: skip
-    for pattern in PATTERNS:
-        s3.create_bucket(Bucket=f"bench-{pattern}")
-    return server, endpoint
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("moto's S3 server did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
 
 
-def claimed_s1_task(endpoint: str, bucket: str, pattern: str | None) -> Any:
+def claimed_s1_task(storage: Storage, pattern: str) -> Any:
     from recorder import lifecycle
     from recorder.models import Account, App, TaskState
     from recorder.services import rooms, tasks
@@ -161,7 +211,7 @@ def claimed_s1_task(endpoint: str, bucket: str, pattern: str | None) -> Any:
     if created:
         for n, path in enumerate(make_sources(SOURCE_SECONDS)):
             rooms.publish(app, "bench-room", rooms.Publication(f"u{n}", 0, f"file://{path}", loop=True))
-    task = tasks.start_task(app, parse_start_record(s1_body(app.app_id, endpoint, bucket, pattern))).task
+    task = tasks.start_task(app, parse_start_record(s1_body(app.app_id, storage, pattern))).task
     lifecycle.transition(task, TaskState.STARTING)  # what the dispatcher does when it claims it
     return task
 
@@ -208,12 +258,12 @@ def record(task: Any, wanted_seconds: float, marks: dict[str, float]) -> float:
         journal.remove()
 
 
-def run(minutes: float, pattern: str, server_endpoint: str) -> dict[str, Any]:
+def run(minutes: float, pattern: str, storage: Storage) -> dict[str, Any]:
     from recorder.models import RecordTask, TaskState, Upload
     from recorder.storage import intake
     from recorder.storage.service import UploadService
 
-    task = claimed_s1_task(server_endpoint, f"bench-{pattern}", PATTERNS[pattern])
+    task = claimed_s1_task(storage, pattern)
     uploader = UploadService(workers=4, poll_seconds=0.02)
     uploader.start()
     intake.add_waker(uploader.wake)
@@ -291,15 +341,28 @@ def main() -> None:
         "--pattern", choices=[*PATTERNS, "both"], default="both",
         help="object key pattern: the SPEC default (with {Duration}), 'fixed' (without), or both (default)",
     )  # fmt: skip
+    parser.add_argument(
+        "--endpoint",
+        help="an S3 server of your own (its buckets bench-default and bench-fixed are created if "
+        "missing; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) instead of moto",
+    )
     args = parser.parse_args()
     patterns = list(PATTERNS) if args.pattern == "both" else [args.pattern]
+    server: S3Process | None = None
+    if args.endpoint:
+        storage = Storage(args.endpoint, os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"],
+                          os.environ.get("AWS_REGION", "us-east-1"))  # fmt: skip
+    else:
+        server = S3Process()
+        storage = Storage(server.endpoint)
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as work:
         setup_django(Path(work))
-        server, endpoint = start_s3()
         try:
-            rows = [run(args.minutes, pattern, endpoint) for pattern in patterns]
+            storage.create_buckets()
+            rows = [run(args.minutes, pattern, storage) for pattern in patterns]
         finally:
-            server.stop()
+            if server is not None:
+                server.stop()
     print()
     print_table(rows)
 

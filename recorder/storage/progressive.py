@@ -633,6 +633,7 @@ class ProgressiveSender:
             _registry.end_copy(job.pk, number, part.etag if held else None)
 
     def _collect_copies(self, job: _Job, *, wait: bool) -> None:
+        landed = False
         for future in list(job.copying):
             if not wait and not future.done():
                 continue
@@ -645,15 +646,18 @@ class ProgressiveSender:
                 continue
             if held:
                 job.copied[number] = job.parts[number].etag
-                ProgressiveUpload.objects.filter(pk=job.pk, state=ProgressiveState.OPEN).update(
-                    copied={str(n): etag for n, etag in sorted(job.copied.items())}
-                )
+                landed = True
             else:
                 job.copies_stopped = True  # the staged object is not as sent: finishing sends it
+        if landed:  # one write per pass, however many copies landed (up to 16 at the stop)
+            ProgressiveUpload.objects.filter(pk=job.pk, state=ProgressiveState.OPEN).update(
+                copied={str(n): etag for n, etag in sorted(job.copied.items())}
+            )
 
     def _collect(self, job: _Job, *, wait: bool) -> None:
         self._collect_copies(job, wait=wait)
         failure: UploadError | None = None
+        landed = False
         for future in list(job.running):
             if not wait and not future.done():
                 continue
@@ -665,8 +669,10 @@ class ProgressiveSender:
             except UploadError as error:
                 failure = failure or error
                 continue
-            _save_parts(job.pk, job.parts, only_open=True)
+            landed = True
             job.attempts = 0
+        if landed:  # one write per pass
+            _save_parts(job.pk, job.parts, only_open=True)
         if failure is not None and not wait:
             self._failed(job, failure)
 

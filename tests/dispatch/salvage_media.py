@@ -34,6 +34,14 @@ def boxes(data: bytes) -> list[tuple[bytes, int, int]]:
     return found
 
 
+def laid_out_progressively(data: bytes) -> bool:
+    """The boxes of a progressive MP4 as ``mp4_layout`` makes it: ftyp, moov, padding and one
+    mdat to the end, holding the fragmented file."""
+    found = boxes(data)
+    kinds = [kind for kind, _, _ in found]
+    return kinds == [b"ftyp", b"moov", b"free", b"mdat"] and found[-1][2] == len(data)
+
+
 def complete_fragments_end(path: Path) -> int:
     """Where the last ``moof`` whose whole ``mdat`` follows it ends."""
     end, fragment = 0, False

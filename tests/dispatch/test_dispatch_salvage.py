@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from recorder.dispatch import core
 from recorder.dispatch.journal import AbandonedJournal, abandoned, journals_root
 from recorder.dispatch.local import LocalDispatcher
 from recorder.dispatch.messages import spool_dir
 from recorder.models import RecordFile, RecordTask, TaskEvent, TaskState, Upload, UploadState
+from recorder.services import tasks
 from tests.conftest import Tenant
 from tests.dispatch.salvage_media import complete_fragments_end, left_behind, played, video_frames_before
 from tests.harness import drive, kill_recorders, publish_synthetic, start_task, state_of
@@ -108,3 +110,35 @@ def test_it_salvages_once_when_the_server_died_with_its_recorder_however_often_j
     assert assert_recovered(task, library, reference).start_time_ms > 0
     assert list(journals_root(library.parent / "spool").iterdir()) == []
     assert state_of(task) == TaskState.QUEUED  # resumed as a new part; the old one is listed
+
+
+def test_it_reads_the_journal_again_only_after_a_recorder_that_left_a_file_unfinished(
+    alice: Tenant, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    salvaged: list[int] = []
+    salvage_journal = core.salvage.salvage_journal
+
+    def spied(task: RecordTask, journal: Path) -> None:
+        salvaged.append(task.pk)
+        salvage_journal(task, journal)
+
+    monkeypatch.setattr(core.salvage, "salvage_journal", spied)
+    publish_synthetic(alice, "u1")
+    stopped = start_task(alice, Encode=ENCODE)
+    dispatcher = LocalDispatcher(max_concurrent=1, poll_seconds=0.1)
+    try:
+        drive(dispatcher, lambda: state_of(stopped) == TaskState.RECORDING)
+        time.sleep(1.5)
+        tasks.stop_task(alice.app, "room1", stopped.task_id)
+        drive(dispatcher, lambda: not dispatcher._runs)
+        assert salvaged == []  # every file it opened it finished: nothing to look for
+        killed = start_task(alice, "t2", Encode=ENCODE)
+        record_then_kill(dispatcher, killed, tmp_path)
+        drive(dispatcher, lambda: not dispatcher._runs)
+    finally:
+        kill_recorders(dispatcher)
+
+    assert salvaged == [killed.pk]
+    assert (
+        RecordFile.objects.filter(task=stopped).count() == RecordFile.objects.filter(task=killed).count() == 1
+    )

@@ -4,7 +4,7 @@ and what a file holds, read back packet by packet with PyAV."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import av
 import pytest
 
 from recorder.engine.output.muxers import mp4 as mp4_muxer
+from recorder.engine.output.muxers.mp4_fragments import FragmentReader
 from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout
 
 PacketFacts = tuple[bytes, int | None, int | None, int | None, bool]
@@ -25,13 +26,13 @@ def keeping_fragmented_files(folder: Path) -> Iterator[list[Path]]:
     rewrite = mp4_muxer.write_progressive
 
     def copy_then_rewrite(
-        source: Path, destination: Path, on_header: Callable[[Path], None] | None = None
+        source: Path, destination: Path, reader: FragmentReader | None = None
     ) -> ProgressiveLayout:
         copy = folder / f"{len(kept)}-{source.name}"
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, copy)
         kept.append(copy)
-        return rewrite(source, destination, on_header)
+        return rewrite(source, destination, reader)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mp4_muxer, "write_progressive", copy_then_rewrite)
@@ -58,8 +59,3 @@ def stream_timing(path: Path) -> dict[str, tuple[object, ...]]:
             stream.type: (stream.time_base, stream.start_time, stream.duration)
             for stream in container.streams
         }
-
-
-def payload_ranges_bytes(path: Path, ranges: list[tuple[int, int]]) -> bytes:
-    data = path.read_bytes()
-    return b"".join(data[offset : offset + length] for offset, length in ranges)

@@ -12,14 +12,15 @@ import pytest
 
 from recorder.engine.output.muxers.mp4_boxes import Box, child_boxes, make_box, make_full_box, top_level_boxes
 from recorder.engine.output.muxers.mp4_fragments import read_fragmented
-from recorder.engine.output.muxers.mp4_layout import FragmentScanner, progressive_header, write_progressive
+from recorder.engine.output.muxers.mp4_layout import progressive_header, write_progressive
 from recorder.engine.output.muxers.mp4_moov import chunk_offsets
 from recorder.engine.output.muxers.mp4_samples import TrackSamples
 from recorder.engine.spec import FileFormat
-from tests.output.fragmented_copies import keeping_fragmented_files, packets_by_stream, payload_ranges_bytes
+from tests.output.fragmented_copies import keeping_fragmented_files, packets_by_stream
 from tests.output.output_media import audio_output, config, record, video_output
 
 GIB = 1 << 30
+BLOCK = 4096
 MAX_UINT32 = 0xFFFF_FFFF
 
 
@@ -94,10 +95,11 @@ def _moov_end(header: bytes) -> int:
 
 
 def assert_rewrites_exactly(source: Path, destination: Path) -> bytes:
+    packets, payload = packets_by_stream(source), source.read_bytes()
     layout = write_progressive(source, destination)
-    assert packets_by_stream(destination) == packets_by_stream(source)
+    assert packets_by_stream(destination) == packets
     final = destination.read_bytes()
-    assert final[layout.payload_offset :] == payload_ranges_bytes(source, FragmentScanner(source).scan())
+    assert final[layout.payload_offset :] == payload
     return final[: layout.payload_offset]
 
 
@@ -119,9 +121,10 @@ def test_it_keeps_negative_composition_offsets_in_a_version_1_ctts(fragmented, t
     variant = remuxed(fragmented, tmp_path / "negative.mp4", movflags)
     assert any(version == 1 and flags & 0x800 for version, flags in fragment_boxes(variant, b"trun"))
     out = tmp_path / "out.mp4"
+    source = packets_by_stream(variant)
     layout = write_progressive(variant, out)
     header = out.read_bytes()[: layout.payload_offset]
-    source, rewritten = packets_by_stream(variant), packets_by_stream(out)
+    rewritten = packets_by_stream(out)
     assert rewritten["audio"] == source["audio"]
     # FFmpeg's demuxer delays a fragmented track with negative offsets by the largest of them
     # (its dts_shift) and ignores that the edit list starts at 0; in the progressive file it
@@ -188,7 +191,8 @@ def test_it_reads_runs_without_data_offsets_and_trex_defaults(fragmented, tmp_pa
     assert samples.durations.tolist() == [512] * 5
     assert samples.sizes.tolist() == [10, 10, 10, 20, 10]
     assert samples.sync.tolist() == [True, False, False, False, False]
-    assert samples.chunk_positions.tolist() == [0, 30]
+    payload_start = len(built.read_bytes()) - 60  # the mdat's payload: the file's last 60 bytes
+    assert samples.chunk_positions.tolist() == [payload_start, payload_start + 30]  # where they are
     assert samples.chunk_samples.tolist() == [3, 2]
 
 
@@ -219,28 +223,31 @@ def offsets_of(header: bytes, track_id: int) -> tuple[str, list[int]]:
 def test_it_uses_64_bit_offsets_only_for_a_track_reaching_beyond_4_gib(fragmented):
     original = read_fragmented(fragmented)
     tracks = {1: synthetic_samples(1, [0, 5 * GIB]), 2: synthetic_samples(2, [100, 200])}
-    header, payload_offset = progressive_header(original.ftyp, original.moov, tracks, 5 * GIB + 100)
+    header = progressive_header(original.ftyp, original.moov, tracks, 5 * GIB + 100, BLOCK)
+    payload_offset = len(header)
     assert offsets_of(header, 1) == ("co64", [payload_offset, payload_offset + 5 * GIB])
     assert offsets_of(header, 2) == ("stco", [payload_offset + 100, payload_offset + 200])
+    assert payload_offset % BLOCK == 0
     size_field, kind, large_size = struct.unpack_from(">I4sQ", header, payload_offset - 16)
     assert (size_field, kind, large_size) == (1, b"mdat", 5 * GIB + 100 + 16)  # a 64-bit mdat size
 
 
 def test_it_switches_to_64_bit_offsets_exactly_past_the_32_bit_limit(fragmented):
     original = read_fragmented(fragmented)
-    payload_size = 4 * GIB
 
-    def layout(last_position: int) -> tuple[bytes, int]:
+    def layout(last_position: int, block: int) -> tuple[bytes, int]:
         tracks = {1: synthetic_samples(1, [0, last_position]), 2: synthetic_samples(2, [10])}
-        return progressive_header(original.ftyp, original.moov, tracks, payload_size)
+        header = progressive_header(original.ftyp, original.moov, tracks, 4 * GIB, block)
+        return header, len(header)
 
-    _, offset_with_stco = layout(0)
-    header, _ = layout(MAX_UINT32 - offset_with_stco)
-    assert offsets_of(header, 1) == ("stco", [offset_with_stco, MAX_UINT32])
-    header, offset_with_co64 = layout(MAX_UINT32 - offset_with_stco + 1)
-    kind, offsets = offsets_of(header, 1)
-    assert kind == "co64" and offset_with_co64 == offset_with_stco + 8  # two 8-byte entries, not 4
-    assert offsets[-1] == offset_with_co64 + MAX_UINT32 - offset_with_stco + 1
+    for block in (BLOCK, 8):  # padded to the block in which the wider moov still fits, or not
+        _, offset_with_stco = layout(0, block)
+        header, _ = layout(MAX_UINT32 - offset_with_stco, block)
+        assert offsets_of(header, 1) == ("stco", [offset_with_stco, MAX_UINT32])
+        header, offset_with_co64 = layout(MAX_UINT32 - offset_with_stco + 1, block)
+        kind, offsets = offsets_of(header, 1)
+        assert kind == "co64" and offset_with_stco <= offset_with_co64 <= offset_with_stco + block
+        assert offsets[-1] == offset_with_co64 + MAX_UINT32 - offset_with_stco + 1
 
 
 def test_it_refuses_32_bit_offsets_past_4_gib():
@@ -253,7 +260,8 @@ def test_it_refuses_what_is_not_a_finished_fragmented_mp4(fragmented, tmp_path):
     truncated.write_bytes(fragmented.read_bytes()[:-10])
     with pytest.raises(ValueError, match="ends inside a box"):
         write_progressive(truncated, tmp_path / "out.mp4")
-    regular = tmp_path / "regular.mp4"
-    write_progressive(fragmented, regular)
+    copy, regular = tmp_path / "copy.mp4", tmp_path / "regular.mp4"
+    copy.write_bytes(fragmented.read_bytes())
+    write_progressive(copy, regular)
     with pytest.raises(ValueError, match="not a fragmented MP4"):
         read_fragmented(regular)

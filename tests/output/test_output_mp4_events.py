@@ -5,8 +5,6 @@ the growing fragmented file, ``FileNamed`` once a name that waits for the durati
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 
 from recorder.engine.media.events import event_to_json
@@ -14,6 +12,7 @@ from recorder.engine.output.muxers import INCOMPLETE_DIR
 from recorder.engine.output.muxers import mp4 as mp4_muxer
 from recorder.engine.outputs_api import FileFinished, FileNamed, FileOpened, OutputEvent
 from recorder.engine.spec import FileFormat
+from tests.dispatch.salvage_media import laid_out_progressively
 from tests.output.output_media import START_TIME_MS, audio_output, config, naming, record, video_output
 
 FORMATS = (FileFormat.MP4, FileFormat.M4A, FileFormat.HLS, FileFormat.MP3)
@@ -73,8 +72,10 @@ def test_it_tells_where_the_payload_of_a_progressive_file_lies(recording):
         if info.file_format in PROGRESSIVE:
             assert info.payload_offset is not None and info.payload_size is not None
             assert info.payload_offset + info.payload_size == info.size_bytes
-            size, kind = struct.unpack_from(">I4s", info.path.read_bytes(), info.payload_offset - 8)
-            assert (kind, size) == (b"mdat", info.payload_size + 8)
+            data = info.path.read_bytes()
+            assert info.payload_offset % 4096 == 0  # the header: whole blocks, inserted in front
+            assert laid_out_progressively(data)
+            assert data[info.payload_offset + 4 : info.payload_offset + 8] == b"ftyp"  # the fragmented file
         else:
             assert info.payload_offset is None and info.payload_size is None
 
@@ -117,10 +118,10 @@ def test_it_writes_the_recorder_protocol_lines(recording):
 def test_it_delivers_the_fragmented_file_when_it_cannot_be_laid_out(tmp_path, monkeypatch):
     rewrite = mp4_muxer.write_progressive
 
-    def on_a_damaged_file(source, destination, on_header=None):
+    def on_a_damaged_file(source, destination, reader=None):
         with source.open("r+b") as file:  # the last fragment cut short, as a full disk would leave it
             file.truncate(source.stat().st_size - 10)
-        return rewrite(source, destination, on_header)
+        return rewrite(source, destination, reader)
 
     monkeypatch.setattr(mp4_muxer, "write_progressive", on_a_damaged_file)
     output = config(tmp_path / "spool", (FileFormat.MP4,), video=video_output(gop=1), audio=audio_output())

@@ -1,9 +1,11 @@
 """MP4/M4A made progressive without remuxing: the delivered file holds exactly the packets of
 the fragmented file it was made from, with its index first, and its payload is the
-fragments' payloads byte for byte."""
+fragmented file, byte for byte."""
 
 from __future__ import annotations
 
+import io
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,13 +13,13 @@ import av
 import pytest
 
 from recorder.engine.output import open_outputs
-from recorder.engine.output.muxers.mp4_layout import FragmentScanner, write_progressive
+from recorder.engine.output.muxers import mp4_layout
+from recorder.engine.output.muxers.mp4_layout import FragmentScanner, open_unchanged, write_progressive
 from recorder.engine.outputs_api import FileFinished, FileInfo, OutputConfig, OutputEvent
 from recorder.engine.spec import FileFormat, VideoCodec
 from tests.output.fragmented_copies import (
     keeping_fragmented_files,
     packets_by_stream,
-    payload_ranges_bytes,
     stream_timing,
 )
 from tests.output.output_media import (
@@ -37,13 +39,14 @@ AAC_FRAME = Fraction(1024, SAMPLE_RATE)
 
 
 def assert_same_media_progressively_laid_out(fragmented: Path, info: FileInfo) -> None:
-    assert top_level_boxes(info.path) == ["ftyp", "moov", "mdat"]
+    assert top_level_boxes(info.path) == ["ftyp", "moov", "free", "mdat"]
     assert packets_by_stream(info.path) == packets_by_stream(fragmented)
     assert stream_timing(info.path).keys() == stream_timing(fragmented).keys()
     for kind, (time_base, start, _) in stream_timing(info.path).items():
         assert (time_base, start) == stream_timing(fragmented)[kind][:2]
-    payload = payload_ranges_bytes(fragmented, FragmentScanner(fragmented).scan())
+    payload = fragmented.read_bytes()
     assert info.payload_offset is not None and info.payload_size == len(payload) > 0
+    assert info.payload_offset % 4096 == 0  # a whole number of blocks: inserted, not copied
     assert info.path.read_bytes()[info.payload_offset :] == payload
     assert info.size_bytes == info.payload_offset + len(payload)
 
@@ -168,9 +171,85 @@ def test_it_keeps_a_late_tracks_delay(tmp_path, late):
 
 
 def test_it_is_a_copy_of_bytes_not_a_remux(h264, tmp_path):
-    _, fragmented = h264
+    _, kept = h264
+    fragmented = tmp_path / "fragmented.mp4"
+    fragmented.write_bytes(kept.read_bytes())
     again = tmp_path / "again.mp4"
     layout = write_progressive(fragmented, again)
+    assert not fragmented.exists()
     assert again.stat().st_size == layout.payload_offset + layout.payload_size
-    assert layout.payload_size == sum(length for _, length in FragmentScanner(fragmented).scan())
-    assert layout.payload_offset < 8 * 1024  # the header: ftyp, moov with the tables, mdat header
+    assert layout.payload_size == kept.stat().st_size
+    assert layout.payload_offset <= 8 * 1024  # the header: ftyp, moov with the tables, padding
+
+
+def test_it_writes_the_same_file_where_the_file_system_cannot_insert(h264, tmp_path, monkeypatch):
+    _, kept = h264
+    in_place, copied = tmp_path / "in-place", tmp_path / "copied"
+    for folder in (in_place, copied):
+        folder.mkdir()
+        (folder / "fragmented.mp4").write_bytes(kept.read_bytes())
+    inode = (in_place / "fragmented.mp4").stat().st_ino
+    layout = write_progressive(in_place / "fragmented.mp4", in_place / "final.mp4")
+    assert (in_place / "final.mp4").stat().st_ino == inode  # the same file: no byte copied
+    monkeypatch.setattr(mp4_layout, "insert_range", lambda *_: False)  # as on tmpfs or NFS
+
+    assert write_progressive(copied / "fragmented.mp4", copied / "final.mp4") == layout
+
+    assert (copied / "final.mp4").read_bytes() == (in_place / "final.mp4").read_bytes()
+    assert not (copied / "fragmented.mp4").exists()
+
+
+def test_it_keeps_readers_out_while_it_rearranges_the_file(h264, tmp_path):
+    _, kept = h264
+    fragmented, final = tmp_path / "fragmented.mp4", tmp_path / "final.mp4"
+    fragmented.write_bytes(kept.read_bytes())
+    scanner = FragmentScanner(fragmented)
+    assert scanner.scan() == kept.stat().st_size
+    rewrite = threading.Thread(target=write_progressive, args=(fragmented, final))
+    with open_unchanged(fragmented) as reading:
+        rewrite.start()
+        rewrite.join(0.5)
+        assert rewrite.is_alive()  # waits for the read in progress
+        assert reading.read(8)[4:] == b"ftyp"  # the file as it was: nothing moved under the reader
+    rewrite.join(30)
+    assert final.exists()
+    with pytest.raises(FileNotFoundError):
+        scanner.scan()  # finished: the rest is read from the final file
+
+
+class ReadsSpy(io.RawIOBase):
+    """A file that records where it is read."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("rb")
+        self.read_at: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self.read_at.append(self.file.tell())
+        data = self.file.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+
+def test_a_player_opening_it_reads_the_header_and_not_the_fragments(h264):
+    info, _ = h264
+    assert info.payload_offset is not None
+    spy = ReadsSpy(info.path)
+    with av.open(spy) as container:  # what a player does first: find the index
+        assert container.duration == SECONDS * 1_000_000
+    spy.file.close()
+    # One mdat to the end: the demuxer reads the header and stops (it walks every top-level
+    # box of a seekable file: were the fragments' boxes visible, it would read at each).
+    assert spy.read_at and max(spy.read_at) < info.payload_offset + 64 * 1024, spy.read_at

@@ -4,6 +4,7 @@ named by the task's pattern from its real duration, at the same key however ofte
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
 from pathlib import Path
@@ -12,12 +13,13 @@ import av
 import pytest
 
 from recorder.engine.media.events import event_to_json
-from recorder.engine.output.muxers import INCOMPLETE_DIR
+from recorder.engine.output.muxers import INCOMPLETE_DIR, mp4_layout
+from recorder.engine.output.muxers.mp4_layout import write_progressive
 from recorder.engine.output.naming import object_key
 from recorder.engine.output.salvage import OpenedFile, opened_from_json, salvage
 from recorder.engine.outputs_api import FileOpened, OutputEvent
 from recorder.engine.spec import FileFormat
-from tests.dispatch.salvage_media import boxes
+from tests.dispatch.salvage_media import boxes, laid_out_progressively
 from tests.output.output_media import FPS, START_TIME_MS, audio_output, config, naming, record, video_output
 
 KILLED_AT_SECONDS = 4.0
@@ -86,7 +88,7 @@ def test_it_keeps_the_complete_fragments_of_a_file_cut_mid_fragment_and_names_it
     assert decoded_video_frames(info.path) == frames  # every kept frame plays, nothing more
     with av.open(str(info.path)) as container:
         seconds = float(container.duration or 0) / av.time_base
-        assert [box[0] for box in boxes(info.path.read_bytes())] == [b"ftyp", b"moov", b"mdat"]
+        assert laid_out_progressively(info.path.read_bytes())
     assert abs(seconds - frames / FPS) <= 0.1
     assert abs(info.duration_ms / 1000 - seconds) <= 0.001
     duration = f"{round(seconds):06d}"
@@ -181,3 +183,77 @@ def test_it_finishes_an_audio_only_m4a_the_same_way(tmp_path: Path) -> None:
     assert seconds >= 2.0 and abs(samples / 48_000 - seconds) <= 0.05  # it plays all it says it holds
     assert abs(info.duration_ms / 1000 - seconds) <= 0.001
     assert (info.video_codec, info.audio_codec) == ("", "aac")
+
+
+class SimulatedKillError(Exception):
+    """Where a test stops a rewrite, as a kill would."""
+
+
+def salvaged_untouched(opened: FileOpened, data: bytes, spool: Path) -> bytes:
+    reference = salvage(left_in(spool, opened, data))
+    assert reference is not None
+    return reference.info.path.read_bytes()
+
+
+def complete_part(data: bytes) -> bytes:
+    """The killed file cut after its last complete fragment: what finishing would rewrite."""
+    return data[: [end for kind, _, end in boxes(data) if kind == b"mdat"][-1]]
+
+
+def cut_off_rewrite(left: OpenedFile, monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
+    """``write_progressive`` killed at ``stage``: after opening the gap in front, or after
+    writing the header into it (before the rename)."""
+    if stage == "gap":
+
+        def killed_at_the_header(*_: object) -> int:
+            raise SimulatedKillError
+
+        monkeypatch.setattr(mp4_layout.os, "pwrite", killed_at_the_header)
+    else:
+
+        def at_rename(self: Path, target: Path) -> Path:
+            raise SimulatedKillError
+
+        monkeypatch.setattr(Path, "replace", at_rename)
+    monkeypatch.setattr(mp4_layout, "collapse_range", lambda *_: True)  # no clean-up: killed
+    with pytest.raises(SimulatedKillError):
+        write_progressive(left.fragmented, left.progressive)
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("stage", ["gap", "header"])
+def test_it_undoes_a_rewrite_cut_off_before_the_file_was_renamed(
+    killed: tuple[FileOpened, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    opened, data = killed
+    data = complete_part(data)
+    expected = salvaged_untouched(opened, data, tmp_path / "reference")
+    left = left_in(tmp_path / "spool", opened, data)
+    cut_off_rewrite(left, monkeypatch, stage)
+    left_behind = left.fragmented.read_bytes()
+    assert left_behind.endswith(data) and len(left_behind) > len(data)  # the gap or header in front
+    assert not left.progressive.exists()
+
+    salvaged = salvage(left)
+
+    assert salvaged is not None
+    assert salvaged.info.path.read_bytes() == expected
+    assert salvaged.dropped_bytes == 0
+
+
+def test_it_leaves_the_fragmented_file_as_it_was_when_the_rewrite_fails(
+    killed: tuple[FileOpened, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened, data = killed
+    data = complete_part(data)
+    left = left_in(tmp_path / "spool", opened, data)
+
+    def failing_write(*_: object) -> int:
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(mp4_layout.os, "pwrite", failing_write)  # the header, once inserted
+    with pytest.raises(OSError, match="I/O error"):
+        write_progressive(left.fragmented, left.progressive)
+    monkeypatch.undo()
+
+    assert left.fragmented.read_bytes() == data and not left.progressive.exists()

@@ -70,7 +70,7 @@ class FakeRecorder:
     def ready_parts(self) -> list[int]:
         """The payload parts complete in the file as it is now (part 1 is never sent early)."""
         available = FragmentScanner(self.fragmented).scan()
-        return list(range(2, sum(length for _, length in available) // MIN_PART_SIZE + 1))
+        return list(range(2, available // MIN_PART_SIZE + 1))
 
     def open(self, fraction: float) -> None:
         self.growing.grow_to(fraction)
@@ -105,7 +105,6 @@ class FakeRecorder:
         self.key = key or self.key
         self.final.parent.mkdir(parents=True, exist_ok=True)
         layout = write_progressive(self.fragmented, self.final)
-        self.fragmented.unlink()
         if change is not None:
             change(self.final, layout.payload_offset)
         info: dict[str, Any] = {

@@ -133,8 +133,7 @@ def opened_in_journal(task: RecordTask, fragmented: Path, spool: Spool) -> Journ
 
 def parts_ready(fragmented: Path) -> list[int]:
     """The payload parts the sender can send from the file as it is (part 1 never early)."""
-    payload = sum(length for _, length in FragmentScanner(fragmented).scan())
-    return list(range(2, payload // MIN_PART_SIZE + 1))
+    return list(range(2, FragmentScanner(fragmented).scan() // MIN_PART_SIZE + 1))
 
 
 def task_warnings(task: RecordTask) -> list[str]:

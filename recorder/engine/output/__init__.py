@@ -20,10 +20,11 @@ Layout, and where each decision is written down:
   container).
 - ``muxers/``: ``mp4.py`` (fragmented while recording, ``FileOpened``, made progressive at
   the end), ``mp4_layout.py`` (``FragmentScanner``: the payload of a growing fragmented file;
-  ``write_progressive``: fragmented to progressive without remuxing, the payload copied byte
-  for byte), ``mp4_fragments.py`` (fragments read), ``mp4_samples.py`` (into per-track
-  sample tables), ``mp4_moov.py`` (the progressive ``moov``: sample tables, durations, edit
-  lists, ``stco``/``co64``), ``mp4_boxes.py`` (box reader and writer); ``hls.py`` (TS or
+  ``write_progressive``: fragmented to progressive in place, a header inserted in front),
+  ``file_ranges.py`` (inserting a range into a file without copying it),
+  ``mp4_fragments.py`` (fragments read), ``mp4_samples.py`` (into per-track sample tables),
+  ``mp4_moov.py`` (the progressive ``moov``: sample tables, durations, edit lists,
+  ``stco``/``co64``), ``mp4_boxes.py`` (box reader and writer); ``hls.py`` (TS or
   fMP4 segments, keyframe cuts, segment detection), ``flv.py`` (enhanced FLV for HEVC),
   ``audio_files.py``; ``target.py`` (temporary names under ``.incomplete/``, ``output_id``),
   ``finish.py`` (probe, name, move).

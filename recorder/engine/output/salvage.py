@@ -7,12 +7,13 @@ its start time, its streams). Finishing it (``muxers.mp4``, ``muxers.finish``) m
 progressive, reads it back, names it and moves it to its key. A recorder killed mid-way leaves
 the file at one of these stages, and ``salvage`` takes it up from there:
 
-1. fragmented (``<id>.fragmented.<ext>``): cut after its last complete fragment (a fragment
-   the kill cut short, or a ``moof`` without its ``mdat``, is dropped), made progressive
-   (``mp4_layout.write_progressive``), then as 2;
-2. progressive, not named yet (``.incomplete/<id>.<ext>``, the fragmented file gone): read back,
-   named from its real duration by the task's pattern (``naming.object_key``; the key announced
-   at open when there was one), moved to its key;
+1. fragmented (``<id>.fragmented.<ext>``): the front a rewrite cut off before its rename
+   left is removed (``mp4_layout.restore_fragmented``), the file cut after its last complete
+   fragment (a fragment the kill cut short, or a ``moof`` without its ``mdat``, is dropped),
+   made progressive (``mp4_layout.write_progressive``), then as 2;
+2. progressive, not named yet (``.incomplete/<id>.<ext>``, the fragmented file gone): read
+   back, named from its real duration by the task's pattern (``naming.object_key``; the key
+   announced at open when there was one), moved to its key;
 3. named (a file under the spool whose name ends in ``_<id>.<ext>``): read back as it is.
 
 Each step leaves the files in a state the next attempt starts from, so a salvage that is
@@ -31,7 +32,7 @@ from typing import Any, Final
 
 from recorder.engine.output.muxers.finish import described
 from recorder.engine.output.muxers.mp4_boxes import top_level_boxes
-from recorder.engine.output.muxers.mp4_layout import ProgressiveLayout, write_progressive
+from recorder.engine.output.muxers.mp4_layout import progressive_layout, restore_fragmented, write_progressive
 from recorder.engine.output.muxers.target import INCOMPLETE_DIR
 from recorder.engine.output.naming import EXTENSIONS, naming_from_json, object_key, spool_path
 from recorder.engine.output.probe import MediaFacts, probe_output
@@ -40,7 +41,6 @@ from recorder.engine.spec import FileFormat, StreamType
 
 SALVAGED_FORMATS: Final = frozenset({FileFormat.MP4, FileFormat.M4A})
 _OUTPUT_ID: Final = re.compile(r"^[0-9a-f]{8}$")
-_PROGRESSIVE_BOXES: Final = (b"ftyp", b"moov", b"mdat")
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def salvage(opened: OpenedFile) -> Salvaged | None:
         raise ValueError("its file_opened does not say how to name it (a recorder of an older version)")
     dropped = 0
     if opened.fragmented.exists():
+        restore_fragmented(opened.fragmented)
         end = complete_fragments_end(opened.fragmented)
         if end is None:
             _remove_leftovers(opened)
@@ -165,19 +166,6 @@ def complete_fragments_end(path: Path) -> int | None:
         except ValueError:
             pass  # a box header that makes no sense: the writer stopped before it
     return end
-
-
-def progressive_layout(path: Path) -> ProgressiveLayout | None:
-    """Where the payload of a progressive MP4 lies (``ftyp``, ``moov``, one ``mdat`` to the end)."""
-    with path.open("rb") as file:
-        available = os.fstat(file.fileno()).st_size
-        try:
-            boxes = list(top_level_boxes(file, 0, available))
-        except ValueError:
-            return None
-    if tuple(box.kind for box in boxes) != _PROGRESSIVE_BOXES or boxes[-1].end != available:
-        return None
-    return ProgressiveLayout(boxes[-1].payload_start, boxes[-1].payload_size)
 
 
 def _named_file(opened: OpenedFile) -> Path | None:

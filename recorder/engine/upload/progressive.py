@@ -12,11 +12,12 @@ The final file is cut at fixed boundaries, ``chunk`` bytes apart from the payloa
     part 1 = final[0 : payload_offset + chunk]              (header + the first chunk)
     part n = final[payload_offset + (n-1)*chunk : payload_offset + n*chunk]   (n >= 2)
 
-Parts 2..N are the payload, byte for byte the fragments' ``mdat`` payloads of the growing
-fragmented file (``muxers.mp4_layout``), so they are sent while recording (``PayloadReader``).
-Part 1 waits for the header, which exists only once the file is finished. ``assemble`` (direct)
-and ``assemble_staged`` then send part 1 and whatever the payload parts did not cover, from the
-final file, and complete the upload, without reading the final file again:
+Parts 2..N are the payload: the growing fragmented file itself, which the progressive file
+holds behind its header (``muxers.mp4_layout``), so they are sent while recording
+(``PayloadReader``). Part 1 waits for the header, which exists only once the file is finished.
+``assemble`` (direct) and ``assemble_staged`` then send part 1 and whatever the payload parts
+did not cover, from the final file, and complete the upload, without reading the final file
+again:
 
 - every part sent is remembered as a ``SentPart``: its MD5 (its ETag, checked when it was
   sent) and a *sample*, a digest of its length and three 4 KiB windows of its bytes;
@@ -29,14 +30,14 @@ final file, and complete the upload, without reading the final file again:
   ETag must be the MD5 recorded when it was sent, else the part is sent from the final file;
 - the completed object's ETag must be the MD5 of those part MD5s, ``-N``.
 
-What the samples cannot see is a changed byte between the windows: the final payload is a
-kernel copy (``copy_file_range``) of the very bytes the parts were read from, which is what is
-relied on there (docs/storage.md, "What is verified").
+What the samples cannot see is a changed byte between the windows: the final payload is the
+very file the parts were read from, moved behind its header by whole blocks (or, where the
+file system cannot, a kernel copy of it), which is what is relied on there (docs/storage.md,
+"What is verified").
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import logging
 import math
@@ -48,7 +49,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from recorder.engine.output.muxers.mp4_layout import FragmentScanner
+from recorder.engine.output.muxers.mp4_layout import FragmentScanner, open_unchanged
 from recorder.engine.upload.checksums import bytes_md5, clean_etag, content_md5, file_md5, multipart_etag
 from recorder.engine.upload.errors import UploadError
 from recorder.engine.upload.phases import mark
@@ -141,13 +142,11 @@ def file_part_sample(path: Path, offset: int, length: int) -> str:
 
 @dataclass
 class PayloadReader:
-    """The payload of a growing fragmented MP4: what is complete on disk, and reads by payload
-    position (a payload range may span several fragments)."""
+    """The payload of a growing fragmented MP4 (``muxers.mp4_layout``: the file itself): what
+    is complete on disk, and reads of it."""
 
     path: Path
     scanner: FragmentScanner = field(init=False)
-    _starts: list[int] = field(default_factory=list)  # payload position of each range
-    _ranges: list[tuple[int, int]] = field(default_factory=list)  # (file offset, length)
 
     def __post_init__(self) -> None:
         self.scanner = FragmentScanner(self.path)
@@ -157,32 +156,18 @@ class PayloadReader:
         return self.scanner.payload_size
 
     def scan(self) -> int:
-        """Look for newly completed fragments; the payload bytes available now."""
-        position = self.scanner.payload_size
-        for offset, length in self.scanner.scan():
-            self._starts.append(position)
-            self._ranges.append((offset, length))
-            position += length
-        return self.scanner.payload_size
+        """Look for newly completed boxes; the payload bytes available now."""
+        return self.scanner.scan()
 
     def read(self, start: int, end: int) -> bytes:
         if end > self.available:
             raise ValueError(f"payload bytes up to {end} are not complete yet")
-        pieces = []
-        index = bisect.bisect_right(self._starts, start) - 1
-        with self.path.open("rb") as source:
-            while start < end:
-                offset, length = self._ranges[index]
-                within = start - self._starts[index]
-                take = min(length - within, end - start)
-                source.seek(offset + within)
-                data = source.read(take)
-                if len(data) != take:
-                    raise ValueError("the fragmented file is shorter than its scanned fragments")
-                pieces.append(data)
-                start += take
-                index += 1
-        return b"".join(pieces)
+        with open_unchanged(self.path) as source:
+            source.seek(start)
+            data = source.read(end - start)
+        if len(data) != end - start:
+            raise ValueError("the fragmented file is shorter than its scanned boxes")
+        return data
 
 
 @dataclass(frozen=True)

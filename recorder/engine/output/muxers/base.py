@@ -73,6 +73,7 @@ class Finalised:
     path: Path
     warnings: list[OutputEvent]
     layout: ProgressiveLayout | None = None  # MP4/M4A made progressive: where its payload is
+    facts: MediaFacts | None = None  # what reading it back said, if the muxer did already
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class ContainerMuxer(Muxer):
             pcm=self.pcm_layout(),
             final_key=self.final_key,
             layout=finalised.layout,
+            facts=finalised.facts,
         )
 
     def finalised_file(self) -> Finalised:

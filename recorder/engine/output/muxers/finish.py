@@ -25,6 +25,7 @@ def finish_output(
     pcm: PcmLayout | None = None,
     final_key: str | None = None,
     layout: ProgressiveLayout | None = None,
+    facts: MediaFacts | None = None,
 ) -> list[OutputEvent]:
     """Probe ``written`` (for HLS: the playlist), move it (HLS: its folder) to its object key.
 
@@ -32,14 +33,16 @@ def finish_output(
     EnableSyncUpload (``{Duration}`` 0, written in place), an MP4/M4A whose name has no
     ``{Duration}`` (announced in its ``FileOpened``). A file that cannot be read back is
     still delivered, described from what was written, with a warning. ``layout``: where
-    the payload of a progressive MP4 lies (reported in its ``FileInfo``).
+    the payload of a progressive MP4 lies (reported in its ``FileInfo``). ``facts``: what
+    reading ``written`` back said, when the muxer did it already (it is not read again).
     """
     events: list[OutputEvent] = []
-    try:
-        facts = probe_output(written, file_format, pcm)
-    except (av.FFmpegError, OSError, ValueError) as error:
-        events.append(OutputWarning(f"{file_format.value} output could not be read back ({error})"))
-        facts = replace(fallback, size_bytes=_size_on_disk(written, file_format))
+    if facts is None:
+        try:
+            facts = probe_output(written, file_format, pcm)
+        except (av.FFmpegError, OSError, ValueError) as error:
+            events.append(OutputWarning(f"{file_format.value} output could not be read back ({error})"))
+            facts = replace(fallback, size_bytes=_size_on_disk(written, file_format))
     key = final_key or object_key(
         target.naming, file_format, duration_ms=facts.duration_ms, suffix=target.suffix
     )

@@ -9,21 +9,20 @@ timestamps are known: that is what lets it carry edit lists, so B-frame reorderi
 AAC encoder delay do not shift video against audio (without it the fragmented file starts
 each track at its own first dts and the tracks drift apart by the reorder delay).
 
-Once the first packet is written a ``FileOpened`` event names the growing file: its
-fragments' media bytes are final as soon as each fragment is on disk
-(``mp4_layout.FragmentScanner``), so they can be uploaded while recording. When the file's
-name does not wait for its duration (no ``{Duration}`` in the pattern) the event also gives
-the key the file will be finished under, decided at open; else the key is decided from the
-finished file's index as soon as it is written, before the payload copy, and announced then
-(``FileNamed``).
+Once the first packet is written a ``FileOpened`` event names the growing file: its boxes
+are final as soon as each is on disk (``mp4_layout.FragmentScanner``), so they can be
+uploaded while recording. When the file's name does not wait for its duration (no
+``{Duration}`` in the pattern) the event also gives the key the file will be finished under,
+decided at open; else the key is decided from the finished file's duration, announced
+(``FileNamed``) as soon as it is known, and the file delivered under it.
 
-When the part is finished, ``mp4_layout.write_progressive`` writes the regular MP4 that
-a browser plays while it downloads: ``ftyp`` + ``moov`` (full sample tables) + one
-``mdat`` whose payload is the fragments' payloads, unchanged and in order. No remux: the
-header is built from the fragments' boxes and the payload copied (``copy_file_range``); the
-``FileInfo`` says where the payload starts. If that fails the fragmented file is delivered
-instead (it plays too) with a warning, and without a payload position. The rewrite needs
-the file's size again in free spool space for a moment.
+When the part is finished, ``mp4_layout.write_progressive`` makes it the regular MP4 that a
+browser plays while it downloads, in place: ``ftyp`` + ``moov`` (full sample tables) in
+front of the fragmented file, which becomes the payload of its one ``mdat``. No remux and no copy
+of the media: the header is built from the fragments' boxes and inserted in front of them
+(a copy only where the file system cannot insert); the ``FileInfo`` says where the payload
+(the fragmented file) starts. If that fails the fragmented file is delivered instead (it
+plays too) with a warning, and without a payload position.
 
 M4A is the same with audio only, through the ``ipod`` muxer (brand ``M4A``).
 """
@@ -31,6 +30,7 @@ M4A is the same with audio only, through the ``ipod`` muxer (brand ``M4A``).
 from __future__ import annotations
 
 import struct
+import time
 from pathlib import Path
 from typing import Final
 
@@ -38,15 +38,17 @@ import av
 
 from recorder.engine.output.announce import announce
 from recorder.engine.output.muxers.base import HEVC_MP4_TAG, ContainerMuxer, Finalised, MuxInputs
+from recorder.engine.output.muxers.mp4_fragments import FragmentReader
 from recorder.engine.output.muxers.mp4_layout import write_progressive
 from recorder.engine.output.muxers.target import PartTarget
 from recorder.engine.output.naming import key_known_at_open, object_key
-from recorder.engine.output.probe import probe_output
+from recorder.engine.output.probe import MediaFacts, probe_output
 from recorder.engine.outputs_api import FileNamed, FileOpened, OutputEvent, OutputWarning
 from recorder.engine.spec import FileFormat
 
 FRAGMENTED_MOVFLAGS: Final = "frag_keyframe+empty_moov+delay_moov+default_base_moof"
 MAX_FRAGMENT_MICROSECONDS: Final = 1_000_000
+FRAGMENT_READ_SECONDS: Final = 2.0  # how often the recording reads the fragments written
 _MUXERS: Final = {FileFormat.MP4: ("mp4", "mp4"), FileFormat.M4A: ("ipod", "m4a")}
 
 
@@ -70,11 +72,15 @@ class Mp4Muxer(ContainerMuxer):
             video_tag=HEVC_MP4_TAG if inputs.video_codec == "h265" else None,
         )
         self._opened_reported = False
+        # The fragments are read as they are written, so that finishing reads only the last.
+        self._fragments: FragmentReader | None = FragmentReader(self.path)
+        self._fragments_read_at = time.monotonic()
         # Decided now when the name does not wait for the duration: the uploader then writes
         # the payload straight to the final key while recording (docs/storage.md).
         self.final_key = key_known_at_open(target.naming, file_format, suffix=target.suffix)
 
     def poll(self) -> list[OutputEvent]:
+        self._read_fragments()
         if self._opened_reported or not self.packets_written:
             return []
         self._opened_reported = True  # a part's file is only announced once it has media
@@ -90,34 +96,40 @@ class Mp4Muxer(ContainerMuxer):
         )
         return [opened]
 
+    def _read_fragments(self) -> None:
+        now = time.monotonic()
+        if self._fragments is None or now - self._fragments_read_at < FRAGMENT_READ_SECONDS:
+            return
+        self._fragments_read_at = now
+        try:
+            self._fragments.read_new()
+        except (OSError, ValueError, struct.error):
+            self._fragments = None  # finishing reads the whole file, and says what is wrong
+
     def finalised_file(self) -> Finalised:
         destination = self.target.temporary_path(self.extension)
         try:
-            layout = write_progressive(self.path, destination, on_header=self._name_from_header)
-        except (OSError, ValueError, struct.error) as error:
-            destination.unlink(missing_ok=True)
+            layout = write_progressive(self.path, destination, self._fragments)
+        except (OSError, ValueError, struct.error) as error:  # the fragmented file is as it was
             warning = OutputWarning(
                 f"{self.file_format.value} could not be rewritten with its index first ({error}); "
                 "delivered as fragmented MP4"
             )
             return Finalised(self.path, [warning])
-        self.path.unlink()
-        return Finalised(destination, [], layout)
+        return Finalised(destination, [], layout, self._named(destination))
 
-    def _name_from_header(self, written: Path) -> None:
-        """A name that waits for the duration is decided from the finished file's index, before
-        its payload is copied, and announced (``FileNamed``): the uploader starts copying the
-        payload it already holds under that key meanwhile. The duration read from the index
-        alone is the one the finished file reads back with (the same ``moov``). If the index
-        cannot be read here, the key is decided after the copy, as for any file."""
-        if self.final_key is not None:
-            return
+    def _named(self, written: Path) -> MediaFacts | None:
+        """The finished file read back; a name that waits for the duration is decided from it
+        and announced (``FileNamed``) at once, ahead of the ``FileFinished`` that the rest of
+        finishing makes. None if it cannot be read back (finishing says why)."""
         try:
             facts = probe_output(written, self.file_format)
         except (av.FFmpegError, OSError, ValueError):
-            return
-        target = self.target
-        self.final_key = object_key(
-            target.naming, self.file_format, duration_ms=facts.duration_ms, suffix=target.suffix
-        )
-        announce(FileNamed(target.output_id, self.final_key))
+            return None
+        if self.final_key is None:
+            target = self.target
+            self.final_key = object_key(
+                target.naming, self.file_format, duration_ms=facts.duration_ms, suffix=target.suffix
+            )
+            announce(FileNamed(target.output_id, self.final_key))
+        return facts

@@ -26,7 +26,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from recorder.engine.output.muxers.mp4_boxes import (
 from recorder.engine.output.muxers.mp4_samples import (
     BoolArray,
     Int32Array,
-    PayloadMap,
+    MdatPayloads,
     TrackSamples,
     TrackTable,
     UInt32Array,
@@ -102,45 +102,77 @@ class FragmentedFile:
     ftyp: bytes  # the whole box
     moov: bytes  # the whole box
     payload_ranges: list[tuple[int, int]]  # (offset, length) of every non-empty mdat payload
-    tracks: dict[int, TrackSamples]
-
-    @property
-    def payload_size(self) -> int:
-        return sum(length for _, length in self.payload_ranges)
+    tracks: dict[int, TrackSamples]  # chunk positions: offsets in the fragmented file
 
 
 def read_fragmented(path: Path) -> FragmentedFile:
     """Everything needed to lay ``path`` (a finished fragmented MP4) out progressively."""
-    with path.open("rb") as file:
-        available = os.fstat(file.fileno()).st_size
-        ftyp = moov = b""
-        ranges: list[tuple[int, int]] = []
-        parser: _FragmentParser | None = None
-        end = 0
-        for box in top_level_boxes(file, 0, available):
-            end = box.end
-            if box.kind == b"mdat":
-                if box.payload_size:
-                    ranges.append((box.payload_start, box.payload_size))
-                continue
-            if box.kind not in (b"ftyp", b"moov", b"moof"):
-                continue  # mfra, free, sidx: nothing the progressive file needs
-            file.seek(box.start)
-            data = file.read(box.size)
-            if box.kind == b"ftyp":
-                ftyp = data
-            elif box.kind == b"moov":
-                moov = data
-                parser = _FragmentParser(track_defaults(data))
-            elif parser is None:
-                raise ValueError("a movie fragment comes before the moov")
-            else:
-                parser.moof(data, box.start)
-    if end != available:
-        raise ValueError(f"the file ends inside a box (at {end} of {available} bytes)")
-    if not ftyp or parser is None:
-        raise ValueError("not a fragmented MP4: ftyp or moov missing")
-    return FragmentedFile(ftyp, moov, ranges, parser.tracks(ranges))
+    return FragmentReader(path).finished()
+
+
+class FragmentReader:
+    """A fragmented MP4 read as it is written: each ``read_new`` parses the top-level boxes
+    completed since the previous one, so that a recording that calls it now and then leaves
+    only its last fragments to read when it finishes (``finished``). FFmpeg writes each box
+    once; ``finished`` still checks that the ``ftyp`` and ``moov`` read early are the ones
+    the file ends up with, and reads it all again if not."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._position = 0  # the first box not read yet
+        self._ftyp = self._moov = b""
+        self._moov_start = 0
+        self._ranges: list[tuple[int, int]] = []
+        self._parser: _FragmentParser | None = None
+
+    def read_new(self) -> None:
+        """Parse the boxes complete on disk since the previous call (none cut short)."""
+        self._read(growing=True)
+
+    def finished(self) -> FragmentedFile:
+        """The whole file, which its writer has closed."""
+        if self._position and not self._header_unchanged():
+            return FragmentReader(self.path).finished()
+        available = self._read(growing=False)
+        if self._position != available:
+            raise ValueError(f"the file ends inside a box (at {self._position} of {available} bytes)")
+        if not self._ftyp or self._parser is None:
+            raise ValueError("not a fragmented MP4: ftyp or moov missing")
+        tracks = self._parser.tracks(self._ranges)
+        return FragmentedFile(self._ftyp, self._moov, self._ranges, tracks)
+
+    def _read(self, *, growing: bool) -> int:
+        with self.path.open("rb") as file:
+            available = os.fstat(file.fileno()).st_size
+            for box in top_level_boxes(file, self._position, available, growing=growing):
+                self._take(file, box)
+                self._position = box.end
+        return available
+
+    def _take(self, file: BinaryIO, box: Box) -> None:
+        if box.kind == b"mdat":
+            if box.payload_size:
+                self._ranges.append((box.payload_start, box.payload_size))
+            return
+        if box.kind not in (b"ftyp", b"moov", b"moof"):
+            return  # mfra, sidx: nothing the progressive file needs
+        file.seek(box.start)
+        data = file.read(box.size)
+        if box.kind == b"ftyp":
+            self._ftyp = data
+        elif box.kind == b"moov":
+            self._moov, self._moov_start = data, box.start
+            self._parser = _FragmentParser(track_defaults(data))
+        elif self._parser is None:
+            raise ValueError("a movie fragment comes before the moov")
+        else:
+            self._parser.moof(data, box.start)
+
+    def _header_unchanged(self) -> bool:
+        with self.path.open("rb") as file:
+            header = file.read(len(self._ftyp))
+            file.seek(self._moov_start)
+            return header == self._ftyp and file.read(len(self._moov)) == self._moov
 
 
 def track_defaults(moov: bytes) -> dict[int, SampleDefaults]:
@@ -234,8 +266,8 @@ class _FragmentParser:
         return track_id, flags, base, defaults
 
     def tracks(self, ranges: list[tuple[int, int]]) -> dict[int, TrackSamples]:
-        locate = PayloadMap(ranges)
-        return {track_id: table.samples(locate) for track_id, table in self.tables.items()}
+        payloads = MdatPayloads(ranges)
+        return {track_id: table.samples(payloads) for track_id, table in self.tables.items()}
 
 
 def _tfdt(body: bytes) -> int:

@@ -1,6 +1,6 @@
 """One track's samples as the progressive file's sample tables need them (``TrackSamples``),
-collected fragment by fragment (``TrackTable``), and where each run's bytes land in the
-concatenated payload (``PayloadMap``).
+collected fragment by fragment (``TrackTable``), with each run checked to lie inside one
+``mdat`` (``MdatPayloads``): the progressive file keeps the runs where they are.
 
 Tables are held at their width in the file (32 bits; a byte for the sync flag) and grown
 per track, with no object kept per run: a 4-hour part has about a million samples in some
@@ -38,7 +38,7 @@ class TrackSamples:
     sizes: UInt32Array
     composition_offsets: Int32Array
     sync: BoolArray
-    chunk_positions: Int64Array  # where each chunk starts in the payload (from its first byte)
+    chunk_positions: Int64Array  # where each chunk starts in the fragmented file
     chunk_samples: Int64Array
     chunk_descriptions: Int64Array
 
@@ -98,11 +98,10 @@ class TrackTable:
         self.run_counts.append(count)
         self.run_descriptions.append(run.description_index)
 
-    def samples(self, locate: PayloadMap) -> TrackSamples:
+    def samples(self, payloads: MdatPayloads) -> TrackSamples:
         count = self.count
-        positions = [
-            locate.position(start, size) for start, size in zip(self.run_starts, self.run_sizes, strict=True)
-        ]
+        for start, size in zip(self.run_starts, self.run_sizes, strict=True):
+            payloads.check(start, size)
         return TrackSamples(
             track_id=self.track_id,
             first_decode_time=self.first_decode_time or 0,
@@ -110,7 +109,7 @@ class TrackTable:
             sizes=self.sizes[:count],
             composition_offsets=self.offsets[:count],
             sync=self.sync[:count],
-            chunk_positions=np.array(positions, dtype=np.int64),
+            chunk_positions=np.array(self.run_starts, dtype=np.int64),
             chunk_samples=np.array(self.run_counts, dtype=np.int64),
             chunk_descriptions=np.array(self.run_descriptions, dtype=np.int64),
         )
@@ -142,18 +141,14 @@ def _grown(array: NDArray[ArrayT], used: int, capacity: int) -> NDArray[ArrayT]:
     return grown
 
 
-class PayloadMap:
-    """Offsets in the fragmented file -> positions in the concatenated ``mdat`` payloads."""
+class MdatPayloads:
+    """The ``mdat`` payloads of the fragmented file: a run must lie inside one."""
 
     def __init__(self, ranges: list[tuple[int, int]]) -> None:
         self._starts = [start for start, _ in ranges]
         self._ends = [start + length for start, length in ranges]
-        self._positions = [0]
-        for _, length in ranges:
-            self._positions.append(self._positions[-1] + length)
 
-    def position(self, start: int, size: int) -> int:
+    def check(self, start: int, size: int) -> None:
         index = bisect.bisect_right(self._starts, start) - 1
         if index < 0 or start + size > self._ends[index]:
             raise ValueError(f"a track run's {size} bytes at {start} are not inside one mdat")
-        return self._positions[index] + start - self._starts[index]
