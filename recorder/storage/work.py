@@ -145,9 +145,12 @@ class _Job:
             kind=UploadKind.SEGMENT,
             playlist_key=row.object_key,
         )
-        stored = {key.rpartition("/")[2] for key in segments.filter(state=UploadState.DONE).values_list(
-            "object_key", flat=True)}  # fmt: skip
-        waiting = segments.filter(state__in=OPEN_UPLOAD_STATES).exists()
+        # One read of the segments: read apart, a segment landing between "which are stored" and
+        # "is any still open" looked like neither, and a final playlist went up short of it and
+        # of its end, was marked done, and its local copy deleted.
+        states = dict(segments.values_list("object_key", "state"))
+        stored = {key.rpartition("/")[2] for key, state in states.items() if state == UploadState.DONE}
+        waiting = any(state in OPEN_UPLOAD_STATES for state in states.values())
         try:
             text = Path(row.local_path).read_text(encoding="utf-8")
         except FileNotFoundError:
