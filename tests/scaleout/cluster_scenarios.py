@@ -92,6 +92,10 @@ def state_of(task: RecordTask) -> str:
     return RecordTask.objects.values_list("state", flat=True).get(pk=task.pk)
 
 
+def warnings_of(task: RecordTask) -> list[str]:
+    return list(RecordTask.objects.values_list("warnings", flat=True).get(pk=task.pk))
+
+
 def lease_of(task: RecordTask) -> TaskLease:
     return TaskLease.objects.select_related("worker").get(task=task)
 
@@ -272,8 +276,14 @@ def test_redis_it_resumes_within_seconds_the_task_of_a_machine_that_vanished(
     assert lost_part.start_time_ms < new_part.start_time_ms
     assert media_seconds(library_path(alice, lost_part)) >= 1.0
     assert f"_{round(lost_part.duration_ms / 1000):06d}_" in lost_part.object_key  # {Duration}
-    task.refresh_from_db()
-    assert any("recovered up to its last complete fragment" in warning for warning in task.warnings)
+    # The warning is added once the salvaged file is listed, and the listing stores it at once
+    # (library storage): it may follow the upload by a moment.
+    wait_until(
+        lambda: any("recovered up to its last complete fragment" in w for w in warnings_of(task)),
+        10,
+        "the salvage's warning",
+        logs=cluster.logs,
+    )
     assert not list((tmp_path / "machine-a").glob("*/.incomplete/*"))
 
 
