@@ -56,8 +56,8 @@ def test_it_ends_a_missing_or_corrupt_file_and_keeps_recording(tmp_path):
         file_stream("missing", tmp_path / "nope.mp4", at=1),
         file_stream("corrupt", corrupt, at=2),
     ]
-    run = record(spec(), streams, tmp_path)
-    assert_kept_recording(run)
+    run = record(spec(3), streams, tmp_path)  # the corrupt file comes at 2 s: a second to fail in
+    assert_kept_recording(run, 3)
     for user in ("missing", "corrupt"):
         last = states(run, user)[-1]
         assert last.state == "ended" and last.error, last

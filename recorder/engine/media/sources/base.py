@@ -225,7 +225,10 @@ class Source(ABC):
                     if not self._retry_after_end():
                         return
                 except PermanentSourceError as error:
+                    # Ended together with its reason: a report taken in between would show the
+                    # source still connecting, and the last one of a recording could be that.
                     self._update_info(error=str(error))
+                    self._ended = True
                     logger.info("source %s ended: %s", self.name, error)
                     return
                 except (av.FFmpegError, OSError, ValueError, RuntimeError) as error:
