@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from recorder.dispatch.local import LocalDispatcher
+from recorder.management.commands import demo
 from recorder.models import RecordFile, RecordTask, Stream
 from tests.conftest import Tenant
 
@@ -56,3 +57,17 @@ def test_it_names_what_is_wrong_before_doing_anything(alice: Tenant) -> None:
     with pytest.raises(CommandError, match="--seconds"):
         call_command("demo", app=alice.app.app_id, seconds=0)
     assert not RecordTask.objects.exists()
+
+
+def test_it_leaves_the_room_and_no_queued_task_behind_when_no_service_takes_it(
+    alice: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo, "START_TIMEOUT_SECONDS", 0.5)
+    for _ in range(2):  # the second run is not refused for the first one's streams
+        with pytest.raises(CommandError, match="did not start recording"):
+            call_command("demo", app=alice.app.app_id, seconds=1, stdout=StringIO())
+    assert not Stream.objects.filter(unpublished_at__isnull=True).exists()
+    # A task left queued would record as soon as a service starts.
+    assert [(task.state, task.stop_reason) for task in RecordTask.objects.all()] == [
+        ("completed", "StopByAPI")
+    ] * 2

@@ -44,9 +44,20 @@ class Command(BaseCommand):
         if options["seconds"] < 1:
             raise CommandError("--seconds must be at least 1")
         room = options["room"]
+        published: list[str] = []
+        try:
+            self._record(app, room, options, published)
+        finally:
+            # Whatever happened (an error, no service, Ctrl-C), the room is left as it was found:
+            # a stream left published would make the next demo refuse to publish it again.
+            for user in published:
+                rooms.unpublish(app, room, user, 0)
+
+    def _record(self, app: App, room: str, options: dict[str, Any], published: list[str]) -> None:
         try:
             for user, color, tone in STREAMS:
                 rooms.publish(app, room, rooms.Publication(user, 0, f"synthetic:?color={color}&tone={tone}"))
+                published.append(user)
             task_id = f"demo-{int(time.time())}"
             spec = parse_start_record(
                 {
@@ -61,18 +72,21 @@ class Command(BaseCommand):
         except (ApiError, SpecError) as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"Published {', '.join(s[0] for s in STREAMS)} in {room}; task {task_id} queued.")
-        self._wait(
-            task,
-            {TaskState.RECORDING},
-            START_TIMEOUT_SECONDS,
-            "start recording (is `manage.py serve` running?)",
-        )
-        self.stdout.write(f"Recording for {options['seconds']} s ...")
-        time.sleep(options["seconds"])
-        tasks.stop_task(app, room, task_id)
+        try:
+            self._wait(
+                task,
+                {TaskState.RECORDING},
+                START_TIMEOUT_SECONDS,
+                "start recording (is `manage.py serve` running?)",
+            )
+            self.stdout.write(f"Recording for {options['seconds']} s ...")
+            time.sleep(options["seconds"])
+        finally:
+            # Also when no service took it: a task left queued would record on the next start.
+            task.refresh_from_db()
+            if task.is_active:
+                tasks.stop_task(app, room, task_id)
         self._wait(task, {TaskState.COMPLETED, TaskState.FAILED}, FINISH_TIMEOUT_SECONDS, "finish its files")
-        for user, _, _ in STREAMS:
-            rooms.unpublish(app, room, user, 0)
         task.refresh_from_db()
         for record_file in task.files.all():
             self.stdout.write(
