@@ -61,7 +61,7 @@ def running_server(command: list[str], env_overrides: dict[str, str] | None = No
         port = free_port()
         process = subprocess.Popen([part.format(port=port) for part in command], cwd=ROOT, env=env)
         try:
-            _wait_for_port(port, process)
+            wait_for_port(port, process)
             yield Server(
                 f"http://127.0.0.1:{port}",
                 f"127.0.0.1:{port}",
@@ -78,7 +78,7 @@ def running_server(command: list[str], env_overrides: dict[str, str] | None = No
                 process.kill()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._server import ROOT, Server, _wait_for_port, free_port, running_server
+from bench._server import ROOT, Server, free_port, running_server, wait_for_port
 
 PASSWORD = "bench live password"
 CONNECT_CONCURRENCY = 50
@@ -236,7 +236,7 @@ def sockets_server(kind: str, server: Server, env: dict[str, str]) -> Iterator[t
     command += ["--no-access-log", "--log-level", "warning", "dashboard.asgi:application"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield f"ws://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()

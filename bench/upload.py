@@ -30,7 +30,6 @@ import argparse
 import logging
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._server import free_port, wait_for_port  # noqa: E402 - after the path fix
 from bench.recorder import CACHE, make_sources, s1_spec  # noqa: E402 - after the path fix, like the other benchmarks
 
 SOURCE_SECONDS = 60  # looped: the sources need not be as long as the recording
@@ -174,24 +174,17 @@ class S3Process:
     benchmark's process it would share the interpreter lock with the uploader it serves."""
 
     def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.endpoint = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("moto's S3 server did not start") from None
-                time.sleep(0.1)
+        try:
+            wait_for_port(port, self.process)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         self.process.terminate()

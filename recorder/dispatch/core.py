@@ -14,10 +14,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
@@ -49,15 +47,8 @@ class Run:
     fenced: bool = False
     kill_deadline: float | None = None  # monotonic time after a stop when it gets killed
     pending: deque[Reported] = field(default_factory=deque)  # reported, not yet persisted
-    # Outputs whose file_opened came without their file_finished yet: what a salvage looks for.
-    unfinished: set[str] = field(default_factory=set)
-
-    def saw(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == "file_opened":
-            self.unfinished.add(str(event.get("output_id")))
-        elif kind == "file_finished" and isinstance(info := event.get("file"), Mapping):
-            self.unfinished.discard(str(info.get("output_id")))
+    # Files opened and not finished yet: what a salvage would look for in the journal.
+    open_files: salvage.OpenFiles = field(default_factory=salvage.OpenFiles)
 
     def stop(self) -> None:
         if self.kill_deadline is None:
@@ -189,7 +180,7 @@ class DispatcherCore:
             if reported.event is None:
                 self._exited(run, task)
                 return
-            run.saw(reported.event)
+            run.open_files.saw(reported.event)
             try:
                 if run.fenced:
                     fence.apply_fenced(task, reported.event)
@@ -206,7 +197,7 @@ class DispatcherCore:
         # A recorder killed outright left its current part unfinished: listed before the task
         # learns that its recorder is gone, so a stopping task waits for its upload. The journal
         # is read again only then (every event of it has been through ``_apply``).
-        if run.unfinished:
+        if run.open_files.unfinished():
             salvage.salvage_journal(task, run.journal.path)
         if not run.fenced:
             persist.process_exited(task, returncode)

@@ -45,16 +45,29 @@ def salvage_journal(task: RecordTask, journal: Path) -> None:
 
 def unfinished_files(journal: Path) -> list[dict[str, Any]]:
     """The ``file_opened`` events of the journal that no ``file_finished`` follows."""
-    opened: dict[str, dict[str, Any]] = {}
+    files = OpenFiles()
     for event in recorded(journal):
+        files.saw(event)
+    return files.unfinished()
+
+
+class OpenFiles:
+    """A recorder's events as they come: the files it opened and has not finished yet."""
+
+    def __init__(self) -> None:
+        self._opened: dict[str, dict[str, Any]] = {}
+
+    def saw(self, event: Mapping[str, Any]) -> None:
         kind = event.get("type")
         if kind == "file_opened":
-            opened[str(event.get("output_id"))] = event
+            self._opened[str(event.get("output_id"))] = dict(event)
         elif kind == "file_finished":
             info = event.get("file")
             if isinstance(info, Mapping):
-                opened.pop(str(info.get("output_id")), None)
-    return list(opened.values())
+                self._opened.pop(str(info.get("output_id")), None)
+
+    def unfinished(self) -> list[dict[str, Any]]:
+        return list(self._opened.values())
 
 
 def _listed(task: RecordTask, opened: OpenedFile) -> bool:
